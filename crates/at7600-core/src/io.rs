@@ -1,0 +1,281 @@
+//! The modem's boundary: what goes in, what comes out.
+//!
+//! The core never touches a socket, a file descriptor or a clock. A runtime feeds it
+//! [`Input`]s (each with the `now` at which it happened) and drains, after every input,
+//! the bytes for the host, the [`NetCommand`]s for the network backend and the next
+//! deadline. A recording of a session is simply the list of `(now, Input)`.
+
+use std::fmt;
+use std::net::{Ipv4Addr, SocketAddrV4};
+use std::time::Duration;
+
+/// A point on the modem's clock: time elapsed since an epoch chosen by the runtime
+/// (process start for the real network, zero for a simulated one). It only moves forward.
+pub type Instant = Duration;
+
+/// Identifies one network connection (or UDP socket, or pending accept) for its whole
+/// life. Link numbers 0-9 are reused by the host; a `ConnId` never is, so an event that
+/// arrives late for a connection that no longer exists is recognised and dropped.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+pub struct ConnId(pub u64);
+
+impl ConnId {
+    /// The bit that marks identifiers allocated by the backend for accepted sockets, so
+    /// that the core's and the backend's identifiers never collide.
+    pub const ACCEPTED_BIT: u64 = 1 << 63;
+
+    /// An identifier for the `n`-th socket a backend accepted.
+    pub fn accepted(n: u64) -> Self {
+        ConnId(n | Self::ACCEPTED_BIT)
+    }
+}
+
+impl fmt::Display for ConnId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0 & Self::ACCEPTED_BIT != 0 {
+            write!(f, "a{}", self.0 & !Self::ACCEPTED_BIT)
+        } else {
+            write!(f, "c{}", self.0)
+        }
+    }
+}
+
+/// Everything that can happen to a modem.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum Input {
+    /// Bytes written by the host on the serial line.
+    Host(Vec<u8>),
+    /// The host's DTR line changed (`true` = asserted/ON). A host that closes a PTY or a
+    /// TCP connection counts as DTR OFF.
+    Dtr(bool),
+    /// The network backend reports something.
+    Net(NetEvent),
+    /// The deadline returned by `poll_timeout` has passed.
+    Timeout,
+}
+
+/// How a connection attempt failed; each maps to the manual's `<err>` in
+/// `+CIPOPEN: <n>,<err>` (see `clarifications.md` §9).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum OpenError {
+    /// Refused or unreachable: `<err>` 1 (Network failure).
+    Refused,
+    /// The host name does not resolve: `<err>` 11 (DNS parse failed).
+    Dns,
+    /// The local port could not be bound: `<err>` 6 (Failed to bind socket).
+    Bind,
+    /// The socket could not be created: `<err>` 5.
+    Socket,
+}
+
+/// What became of one [`NetCommand::Send`] / [`NetCommand::SendTo`].
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum SendOutcome {
+    /// All bytes were taken by the network stack (`<cnfSendLength>` = requested).
+    Accepted,
+    /// The send buffer or the peer's window was full; nothing was taken
+    /// (`<cnfSendLength>` 0).
+    Full,
+    /// The connection is gone (`<cnfSendLength>` -1).
+    Disconnected,
+}
+
+/// Events from the network backend to the core.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum NetEvent {
+    /// The PDP context is active; `ip` is the address `AT+IPADDR` reports.
+    Attached {
+        /// The modem's own address on the mobile network.
+        ip: Ipv4Addr,
+    },
+    /// Activating the PDP context failed.
+    AttachFailed,
+    /// The PDP context was deactivated after [`NetCommand::Detach`].
+    Detached,
+    /// The network was lost without being asked (`+CIPEVENT: NETWORK CLOSED UNEXPECTEDLY`).
+    NetworkLost,
+    /// A TCP connection is established, or a UDP socket is bound.
+    Opened {
+        /// The connection.
+        conn: ConnId,
+        /// The peer's address (TCP), or the fixed remote of a UDP socket if one was given
+        /// (otherwise `0.0.0.0:0`).
+        remote: SocketAddrV4,
+        /// The local port that was bound.
+        local_port: u16,
+    },
+    /// A connection attempt failed.
+    OpenFailed {
+        /// The connection.
+        conn: ConnId,
+        /// Why.
+        error: OpenError,
+    },
+    /// Bytes arrived on a TCP connection, or on the fixed remote of a transparent UDP link.
+    Data {
+        /// The connection.
+        conn: ConnId,
+        /// The bytes, in order.
+        data: Vec<u8>,
+    },
+    /// A datagram arrived on a UDP socket.
+    Datagram {
+        /// The socket.
+        conn: ConnId,
+        /// Who sent it.
+        from: SocketAddrV4,
+        /// Its payload (boundaries are kept).
+        data: Vec<u8>,
+    },
+    /// The outcome of a send, in the order the sends were issued on that connection.
+    SendDone {
+        /// The connection.
+        conn: ConnId,
+        /// What the stack made of it.
+        outcome: SendOutcome,
+    },
+    /// The answer to [`NetCommand::QueryAck`]: bytes acknowledged by the peer since open.
+    AckStatus {
+        /// The connection.
+        conn: ConnId,
+        /// Total bytes acknowledged by the peer.
+        acked: u64,
+    },
+    /// The peer closed the connection (TCP FIN or reset).
+    PeerClosed {
+        /// The connection.
+        conn: ConnId,
+    },
+    /// A [`NetCommand::Close`] has completed; the backend has forgotten the connection.
+    Closed {
+        /// The connection.
+        conn: ConnId,
+    },
+    /// A server socket is listening after [`NetCommand::Listen`].
+    Listening {
+        /// The server index 0-3.
+        server: u8,
+    },
+    /// [`NetCommand::Listen`] failed (port taken, say).
+    ListenFailed {
+        /// The server index 0-3.
+        server: u8,
+    },
+    /// A server accepted a connection; the backend allocated `conn` with
+    /// [`ConnId::accepted`].
+    Accepted {
+        /// The server index 0-3.
+        server: u8,
+        /// The new connection.
+        conn: ConnId,
+        /// The client's address.
+        peer: SocketAddrV4,
+    },
+    /// The answer to [`NetCommand::Resolve`].
+    Resolved {
+        /// The query's identifier.
+        query: u64,
+        /// The IPv4 address, or `None` if the name does not resolve.
+        addr: Option<Ipv4Addr>,
+    },
+}
+
+/// The transport protocol of a link.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Protocol {
+    /// TCP.
+    Tcp,
+    /// UDP.
+    Udp,
+}
+
+/// Socket options the host configured with `AT+CIPCCFG`, applied where the host OS allows.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct SocketOptions {
+    /// `<NmRetry>`: retransmissions of an IP packet (applied to TCP SYN retries).
+    pub retries: u8,
+    /// `<TimeoutVal>`: minimum retransmission timeout.
+    pub min_rto: Duration,
+}
+
+/// Requests from the core to the network backend.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum NetCommand {
+    /// Activate the PDP context; answer with `Attached` or `AttachFailed`.
+    Attach,
+    /// Deactivate it (all connections have been closed first); answer with `Detached`.
+    Detach,
+    /// Open a connection: TCP connect, or bind a UDP socket. Answer with `Opened` or
+    /// `OpenFailed`. The core owns the timeout and sends `Close` when it expires.
+    Open {
+        /// The new connection.
+        conn: ConnId,
+        /// TCP or UDP.
+        protocol: Protocol,
+        /// The remote host (an IPv4 literal or a name to resolve) and port; for UDP
+        /// optional (then datagrams go where each `SendTo` says).
+        remote: Option<(String, u16)>,
+        /// The local port to bind; `None` lets the stack choose.
+        local_port: Option<u16>,
+        /// Options set with `AT+CIPCCFG`.
+        options: SocketOptions,
+    },
+    /// Send bytes on a TCP connection or to the fixed remote of a UDP socket.
+    Send {
+        /// The connection.
+        conn: ConnId,
+        /// The bytes.
+        data: Vec<u8>,
+    },
+    /// Send one datagram on a UDP socket.
+    SendTo {
+        /// The socket.
+        conn: ConnId,
+        /// The destination.
+        to: SocketAddrV4,
+        /// The datagram.
+        data: Vec<u8>,
+    },
+    /// Close a connection (or abandon a connection attempt); answer with `Closed`.
+    Close {
+        /// The connection.
+        conn: ConnId,
+    },
+    /// Ask how many bytes the peer has acknowledged; answer with `AckStatus`.
+    QueryAck {
+        /// The connection.
+        conn: ConnId,
+    },
+    /// Stop reading from this connection until `ResumeRead` (back-pressure: the host
+    /// or the link's receive buffer is full).
+    PauseRead {
+        /// The connection.
+        conn: ConnId,
+    },
+    /// Read from this connection again.
+    ResumeRead {
+        /// The connection.
+        conn: ConnId,
+    },
+    /// Start a TCP server; answer with `Listening` or `ListenFailed`.
+    Listen {
+        /// The server index 0-3.
+        server: u8,
+        /// The port.
+        port: u16,
+        /// The listen backlog 1-3.
+        backlog: u8,
+    },
+    /// Stop a TCP server; no answer.
+    Unlisten {
+        /// The server index 0-3.
+        server: u8,
+    },
+    /// Resolve a host name to an IPv4 address; answer with `Resolved`.
+    Resolve {
+        /// An identifier to echo in the answer.
+        query: u64,
+        /// The name.
+        name: String,
+    },
+}

@@ -16,8 +16,11 @@
 #![warn(missing_docs)]
 
 pub mod config;
+pub mod errors;
 pub mod io;
+pub mod link;
 mod modem;
+pub mod parser;
 
 pub use config::ModemConfig;
 pub use io::{ConnId, Input, Instant, NetCommand, NetEvent, OpenError, Protocol, SendOutcome};

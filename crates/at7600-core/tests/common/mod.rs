@@ -1,0 +1,239 @@
+//! A test bench for the modem core: no runtime, no sockets. A scripted network answers
+//! the modem's commands at once (unless told not to), and every exchange is recorded as
+//! a transcript of exact bytes for snapshots.
+#![allow(dead_code)]
+
+use at7600_core::{ConnId, Modem, ModemConfig, NetCommand, NetEvent, Protocol, SendOutcome};
+use std::collections::{HashMap, VecDeque};
+use std::net::{Ipv4Addr, SocketAddrV4};
+use std::time::Duration;
+
+/// Renders bytes as a C string: `\r`, `\n`, printable ASCII, else `\xNN`.
+pub fn show(bytes: &[u8]) -> String {
+    let mut s = String::new();
+    for &b in bytes {
+        match b {
+            b'\r' => s.push_str("\\r"),
+            b'\n' => s.push_str("\\n"),
+            b'\\' => s.push_str("\\\\"),
+            0x20..=0x7e => s.push(b as char),
+            _ => s.push_str(&format!("\\x{b:02X}")),
+        }
+    }
+    s
+}
+
+/// The address the scripted network gives the modem.
+pub const MODEM_IP: Ipv4Addr = Ipv4Addr::new(10, 148, 0, 17);
+
+pub struct Bench {
+    pub modem: Modem,
+    pub now: Duration,
+    /// Answer network commands at once.
+    pub auto: bool,
+    /// Commands not answered (when `auto` is off), oldest first.
+    pub pending: VecDeque<NetCommand>,
+    /// Every command the modem issued.
+    pub log: Vec<NetCommand>,
+    transcript: String,
+    sent: HashMap<ConnId, u64>,
+    /// Names the scripted DNS knows.
+    pub dns: HashMap<String, Ipv4Addr>,
+}
+
+impl Default for Bench {
+    fn default() -> Self {
+        Self::new(ModemConfig::default())
+    }
+}
+
+impl Bench {
+    pub fn new(config: ModemConfig) -> Self {
+        let mut dns = HashMap::new();
+        dns.insert("www.baidu.com".to_string(), Ipv4Addr::new(61, 135, 169, 121));
+        dns.insert("peer.test".to_string(), Ipv4Addr::new(117, 131, 85, 139));
+        Bench {
+            modem: Modem::new(config),
+            now: Duration::ZERO,
+            auto: true,
+            pending: VecDeque::new(),
+            log: Vec::new(),
+            transcript: String::new(),
+            sent: HashMap::new(),
+            dns,
+        }
+    }
+
+    /// The host writes `bytes`; returns what the modem printed.
+    pub fn host(&mut self, bytes: impl AsRef<[u8]>) -> String {
+        let bytes = bytes.as_ref();
+        self.modem.handle_host(self.now, bytes);
+        let out = self.settle();
+        self.record(&format!("> {}", show(bytes)), &out);
+        out
+    }
+
+    /// The network reports `event`; returns what the modem printed.
+    pub fn event(&mut self, event: NetEvent) -> String {
+        let label = match &event {
+            NetEvent::Data { conn, data } => format!("! Data {conn} \"{}\"", show(data)),
+            NetEvent::Datagram { conn, from, data } => {
+                format!("! Datagram {conn} from {from} \"{}\"", show(data))
+            }
+            other => format!("! {other:?}"),
+        };
+        self.modem.handle_net(self.now, event);
+        let out = self.settle();
+        self.record(&label, &out);
+        out
+    }
+
+    /// Lets `d` of virtual time pass, firing every deadline on the way in order.
+    pub fn advance(&mut self, d: Duration) -> String {
+        let end = self.now + d;
+        let mut all = String::new();
+        for _ in 0..10_000 {
+            match self.modem.poll_timeout() {
+                Some(at) if at <= end => {
+                    self.now = self.now.max(at);
+                    self.modem.handle_timeout(self.now);
+                    all.push_str(&self.settle());
+                }
+                _ => break,
+            }
+        }
+        self.now = end;
+        self.record(&format!("~ {}ms", d.as_millis()), &all);
+        all
+    }
+
+    /// DTR changes.
+    pub fn dtr(&mut self, on: bool) -> String {
+        self.modem.handle_dtr(self.now, on);
+        let out = self.settle();
+        self.record(&format!("! DTR {}", if on { "ON" } else { "OFF" }), &out);
+        out
+    }
+
+    fn record(&mut self, what: &str, out: &str) {
+        self.transcript.push_str(what);
+        self.transcript.push('\n');
+        if !out.is_empty() {
+            self.transcript.push_str("< ");
+            self.transcript.push_str(out);
+            self.transcript.push('\n');
+        }
+    }
+
+    /// Everything so far, one exchange a line: `>` host, `!` event, `~` time, `<` modem.
+    pub fn transcript(&self) -> &str {
+        &self.transcript
+    }
+
+    /// Answers (or queues) the modem's commands until it is quiet; returns its output.
+    fn settle(&mut self) -> String {
+        let mut bytes = Vec::new();
+        for _ in 0..1000 {
+            let out = self.modem.host_output().to_vec();
+            self.modem.consume_host_output(out.len());
+            bytes.extend(out);
+            let Some(cmd) = self.modem.poll_net() else {
+                if self.modem.host_output().is_empty() {
+                    break;
+                }
+                continue;
+            };
+            self.log.push(cmd.clone());
+            if self.auto {
+                if let Some(ev) = self.answer(&cmd) {
+                    self.modem.handle_net(self.now, ev);
+                }
+            } else {
+                self.pending.push_back(cmd);
+            }
+        }
+        show(&bytes)
+    }
+
+    /// What the scripted network says to a command.
+    pub fn answer(&mut self, cmd: &NetCommand) -> Option<NetEvent> {
+        Some(match cmd {
+            NetCommand::Attach => NetEvent::Attached { ip: MODEM_IP },
+            NetCommand::Detach => NetEvent::Detached,
+            NetCommand::Open {
+                conn,
+                protocol,
+                remote,
+                local_port,
+                ..
+            } => {
+                let remote = match remote {
+                    Some((host, port)) => {
+                        let ip = host.parse().ok().or_else(|| self.dns.get(host).copied());
+                        match ip {
+                            Some(ip) => SocketAddrV4::new(ip, *port),
+                            None => {
+                                return Some(NetEvent::OpenFailed {
+                                    conn: *conn,
+                                    error: at7600_core::OpenError::Dns,
+                                })
+                            }
+                        }
+                    }
+                    None => SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0),
+                };
+                let _ = protocol == &Protocol::Tcp;
+                NetEvent::Opened {
+                    conn: *conn,
+                    remote,
+                    local_port: local_port.unwrap_or(40000),
+                }
+            }
+            NetCommand::Send { conn, data } | NetCommand::SendTo { conn, data, .. } => {
+                *self.sent.entry(*conn).or_default() += data.len() as u64;
+                NetEvent::SendDone {
+                    conn: *conn,
+                    outcome: SendOutcome::Accepted,
+                }
+            }
+            NetCommand::Close { conn } => NetEvent::Closed { conn: *conn },
+            NetCommand::QueryAck { conn } => NetEvent::AckStatus {
+                conn: *conn,
+                acked: self.sent.get(conn).copied().unwrap_or(0),
+            },
+            NetCommand::Listen { server, .. } => NetEvent::Listening { server: *server },
+            NetCommand::Resolve { query, name } => NetEvent::Resolved {
+                query: *query,
+                addr: self.dns.get(name).copied(),
+            },
+            NetCommand::Unlisten { .. }
+            | NetCommand::PauseRead { .. }
+            | NetCommand::ResumeRead { .. } => return None,
+        })
+    }
+
+    /// The connection behind the most recent `Open`.
+    pub fn last_conn(&self) -> ConnId {
+        self.log
+            .iter()
+            .rev()
+            .find_map(|c| match c {
+                NetCommand::Open { conn, .. } => Some(*conn),
+                _ => None,
+            })
+            .expect("an Open was issued")
+    }
+
+    /// The data of every `Send`/`SendTo` so far, in order.
+    pub fn sent_data(&self) -> Vec<Vec<u8>> {
+        self.log
+            .iter()
+            .filter_map(|c| match c {
+                NetCommand::Send { data, .. } | NetCommand::SendTo { data, .. } => {
+                    Some(data.clone())
+                }
+                _ => None,
+            })
+            .collect()
+    }
+}

@@ -6,6 +6,7 @@
 //! [`Step`] saying whether to go on, fail, wait for an event, or prompt for a payload.
 //! Unsolicited output waits in one queue, released only while no command is running.
 
+mod data;
 mod general;
 mod network;
 mod receive;
@@ -19,6 +20,7 @@ use crate::errors::ErrInfo;
 use crate::io::{ConnId, Input, Instant, NetCommand, NetEvent};
 use crate::link::Link;
 use crate::parser::{parse_line, Command};
+use data::Stream;
 use send::Payload;
 use settings::Settings;
 use std::collections::VecDeque;
@@ -43,6 +45,8 @@ enum HostState {
     Busy(Busy),
     /// Collecting a `AT+CIPSEND` payload after the `>` prompt.
     Payload(Payload),
+    /// Transparent data mode: host bytes go to link 0.
+    Data,
 }
 
 /// What a busy command waits for.
@@ -56,6 +60,8 @@ enum Busy {
     Dns { query: u64, name: String },
     /// `AT+SERVERSTART`: the listen.
     Listen { server: u8 },
+    /// `AT+CIPOPEN` of the transparent link: `CONNECT 115200` or `CONNECT FAIL`.
+    TransparentOpen { link: usize },
 }
 
 /// What a command handler tells the command runner.
@@ -97,6 +103,8 @@ enum Timer {
     Payload,
     /// Ask the backend how much a link's peer acknowledged (`AT+CIPSENDMODE=1`).
     AckPoll(usize),
+    /// The `+++` escape's guard or gap time ends.
+    Escape,
 }
 
 /// State of the PDP context.
@@ -122,6 +130,8 @@ struct Server {
 struct Urc {
     at: Instant,
     bytes: Vec<u8>,
+    /// After these bytes, switch to data mode (a transparent server's client).
+    enter_data: bool,
 }
 
 /// One AT7600 module.
@@ -137,6 +147,7 @@ pub struct Modem {
     last_line: Vec<u8>,
     swallow_lf: bool,
     chain: VecDeque<Command>,
+    stream: Stream,
     out: VecDeque<u8>,
     urcs: VecDeque<Urc>,
     urc_bytes: usize,
@@ -168,6 +179,7 @@ impl Modem {
             last_line: Vec::new(),
             swallow_lf: false,
             chain: VecDeque::new(),
+            stream: Stream::default(),
             out: VecDeque::new(),
             urcs: VecDeque::new(),
             urc_bytes: 0,
@@ -203,8 +215,12 @@ impl Modem {
     /// Bytes written by the host.
     pub fn handle_host(&mut self, now: Instant, bytes: &[u8]) {
         self.advance(now);
-        self.input.extend(bytes);
-        self.pump();
+        if matches!(self.host, HostState::Data) {
+            self.data_from_host(bytes);
+        } else {
+            self.input.extend(bytes);
+            self.pump();
+        }
         self.flush_urcs();
     }
 
@@ -214,6 +230,7 @@ impl Modem {
         self.advance(now);
         if self.dtr && !on {
             match &self.host {
+                HostState::Data => self.data_dtr_off(),
                 HostState::SawA | HostState::Line => {
                     self.line.clear();
                     self.line_overflow = false;
@@ -289,7 +306,7 @@ impl Modem {
     /// Whether the runtime should read more host bytes now (back-pressure: a command is
     /// waiting for the network and enough input is already held).
     pub fn wants_host_input(&self) -> bool {
-        self.input.len() < self.config.limits.host_input
+        self.input.len() < self.config.limits.host_input && !self.stream.full()
     }
 
     fn advance(&mut self, now: Instant) {
@@ -308,6 +325,10 @@ impl Modem {
                 continue;
             }
             match self.host {
+                HostState::Data => {
+                    let rest: Vec<u8> = std::iter::once(b).chain(self.input.drain(..)).collect();
+                    self.data_from_host(&rest);
+                }
                 HostState::Payload(_) => self.payload_byte(b),
                 _ => self.line_byte(b),
             }
@@ -372,7 +393,7 @@ impl Modem {
                     }
                 }
             },
-            HostState::Busy(_) | HostState::Payload(_) => {}
+            HostState::Busy(_) | HostState::Payload(_) | HostState::Data => {}
         }
     }
 
@@ -534,8 +555,21 @@ impl Modem {
 
     fn urc_bytes_at(&mut self, at: Instant, bytes: Vec<u8>) {
         self.urc_bytes += bytes.len();
-        self.urcs.push_back(Urc { at, bytes });
+        self.urcs.push_back(Urc {
+            at,
+            bytes,
+            enter_data: false,
+        });
         self.update_host_backpressure();
+    }
+
+    /// Data mode begins once the URCs before this point have gone out.
+    fn urc_enter_data(&mut self) {
+        self.urcs.push_back(Urc {
+            at: self.now,
+            bytes: Vec::new(),
+            enter_data: true,
+        });
     }
 
     fn flush_urcs(&mut self) {
@@ -546,6 +580,10 @@ impl Modem {
             if let Some(u) = self.urcs.pop_front() {
                 self.urc_bytes -= u.bytes.len();
                 self.out.extend(u.bytes);
+                if u.enter_data && self.is_data_link(data::DATA_LINK) {
+                    self.enter_data_mode();
+                    return;
+                }
             }
         }
     }
@@ -609,6 +647,7 @@ impl Modem {
             Timer::Busy => self.busy_timed_out(),
             Timer::Payload => self.payload_timed_out(),
             Timer::AckPoll(link) => self.ack_poll(link),
+            Timer::Escape => self.escape_timer(),
         }
     }
 
@@ -623,6 +662,10 @@ impl Modem {
             }
             Busy::CipAck { link } => self.cipack_answer(link),
             Busy::Dns { .. } => Step::Fail(Failure::Info("+CDNSGIP: 0,10".into())),
+            Busy::TransparentOpen { link } => {
+                self.drop_link(link);
+                return self.transparent_opened(false);
+            }
             Busy::Listen { server } => {
                 self.servers[usize::from(server)] = None;
                 self.net_out.push_back(NetCommand::Unlisten { server });

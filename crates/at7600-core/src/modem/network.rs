@@ -127,6 +127,11 @@ impl Modem {
             return;
         }
         self.net = NetState::Lost;
+        if matches!(self.host, HostState::Data) {
+            self.drop_link(super::data::DATA_LINK);
+            self.host = HostState::Idle;
+            self.final_code("CLOSED", 3);
+        }
         self.urc("+CIPEVENT: NETWORK CLOSED UNEXPECTEDLY");
         for i in 0..LINKS {
             self.link_broken(i);

@@ -48,7 +48,7 @@ impl Modem {
                     Err(step) => return step,
                 };
                 match &self.links[i] {
-                    Some(l) if l.state != LinkState::Opening => {
+                    Some(l) if l.state != LinkState::Opening && !l.transparent => {
                         let line = format!("+CIPRXGET: 4,{i},{}", l.rx.len());
                         self.info_step(&line)
                     }
@@ -77,7 +77,10 @@ impl Modem {
 
     /// `AT+CIPRXGET=2/3`: the header line, exactly the bytes read, then `OK`.
     fn read_buffer(&mut self, i: usize, len: usize, hex: bool) -> Step {
-        let Some(link) = self.links[i].as_mut().filter(|l| !l.rx.is_empty()) else {
+        let Some(link) = self.links[i]
+            .as_mut()
+            .filter(|l| !l.rx.is_empty() && !l.transparent)
+        else {
             return Step::Fail(Failure::Ip(ErrInfo::NoData));
         };
         let (data, _) = link.rx.take(len);
@@ -117,6 +120,9 @@ impl Modem {
     /// of at most 1500 bytes (manual §2.5).
     fn flush_buffers_as_push(&mut self) {
         for i in 0..LINKS {
+            if self.is_data_link(i) {
+                continue;
+            }
             loop {
                 let Some(link) = self.links[i].as_mut() else {
                     break;
@@ -145,6 +151,9 @@ impl Modem {
             return;
         }
         link.received += data.len() as u64;
+        if link.transparent {
+            return self.data_to_host(data);
+        }
         if buffered {
             let was_empty = link.rx.is_empty();
             match from {

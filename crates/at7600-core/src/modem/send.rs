@@ -83,6 +83,10 @@ impl Modem {
                 None => return cip_error(3),
             },
         };
+        // The transparent link sends in data mode only.
+        if link.transparent {
+            return cip_error(4);
+        }
         // The manual: an accepted socket only supports fixed-length sends.
         if link.server.is_some() && len.is_none() {
             return cip_error(4);
@@ -192,6 +196,9 @@ impl Modem {
 
     pub(super) fn on_send_done(&mut self, conn: ConnId, outcome: SendOutcome) {
         if let Some(i) = self.link_of(conn) {
+            if self.is_data_link(i) {
+                return self.data_send_done();
+            }
             let timeout = self.s.cipsend_timeout();
             let now = self.now;
             let Some(link) = self.links[i].as_mut() else {

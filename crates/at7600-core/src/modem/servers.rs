@@ -117,7 +117,12 @@ impl Modem {
             .copied()
             .flatten()
             .is_some_and(|s| s.listening);
-        let free = (0..LINKS).find(|i| self.links[*i].is_none());
+        let transparent = self.s.cipmode == 1 && server == 0;
+        let free = if transparent {
+            Some(0).filter(|_| self.links[0].is_none())
+        } else {
+            (0..LINKS).find(|i| self.links[*i].is_none())
+        };
         let (true, Some(i)) = (listening, free) else {
             self.net_out.push_back(NetCommand::Close { conn });
             return;
@@ -126,15 +131,14 @@ impl Modem {
         link.state = LinkState::Open;
         link.remote = peer;
         link.server = Some(server);
+        link.transparent = transparent;
         self.links[i] = Some(link);
         if self.host_paused {
             self.set_link_pause(i, |l| &mut l.paused_host, true);
         }
         self.urc(&format!("+CLIENT: {i},{server},{}:{}", peer.ip(), peer.port()));
-    }
-
-    /// `ATO`: back to data mode needs a transparent connection; there is none.
-    pub(super) fn cmd_ato(&mut self) -> Step {
-        Step::Fail(Failure::Param)
+        if transparent {
+            self.urc_enter_data();
+        }
     }
 }

@@ -88,6 +88,10 @@ impl Modem {
                 }
             }
         };
+        let transparent = self.s.cipmode == 1 && i == super::data::DATA_LINK;
+        if transparent && remote.is_none() {
+            return fail(ErrCode::WrongParameter);
+        }
         let local_port = port_arg(args.get(4), 0).filter(|p| *p != 0);
         let conn = self.new_conn();
         let mut link = Link::new(conn, protocol);
@@ -105,6 +109,10 @@ impl Modem {
             local_port,
             options: self.s.socket_options(),
         });
+        if transparent {
+            let timeout = self.s.cipopen_timeout();
+            return self.open_transparent(i, timeout);
+        }
         match protocol {
             Protocol::Tcp => {
                 let at = self.now + self.s.cipopen_timeout();
@@ -153,6 +161,9 @@ impl Modem {
         if host_paused {
             self.set_link_pause(i, |l| &mut l.paused_host, true);
         }
+        if self.host_is_busy_with(&Busy::TransparentOpen { link: i }) {
+            return self.transparent_opened(true);
+        }
         match protocol {
             Protocol::Tcp => {
                 self.cancel_timer(Timer::LinkOpen(i, conn));
@@ -180,6 +191,9 @@ impl Modem {
         let protocol = link.protocol;
         self.links[i] = None;
         self.cancel_timer(Timer::LinkOpen(i, conn));
+        if self.host_is_busy_with(&Busy::TransparentOpen { link: i }) {
+            return self.transparent_opened(false);
+        }
         let line = format!("+CIPOPEN: {i},{}", open_error_code(error).code());
         match protocol {
             Protocol::Tcp => self.urc(&line),
@@ -211,6 +225,10 @@ impl Modem {
         let Some(link) = self.links[i].take() else {
             return;
         };
+        if link.transparent {
+            self.stream = super::data::Stream::default();
+            self.cancel_timer(Timer::Escape);
+        }
         self.timers
             .retain(|(_, t)| !matches!(t, Timer::LinkOpen(l, _) | Timer::AckPoll(l) if *l == i));
         if !link.pending_sends.is_empty() {
@@ -249,6 +267,9 @@ impl Modem {
             LinkState::Closing | LinkState::PeerClosed => return,
             LinkState::Open => {}
         }
+        if link.transparent {
+            return self.data_peer_closed();
+        }
         let keep = self.s.rxget == 1 && !link.rx.is_empty();
         self.urc(&format!("+IPCLOSE: {i},1"));
         if keep {
@@ -262,7 +283,10 @@ impl Modem {
         let Some(i) = self.link_of(conn) else {
             return;
         };
-        if self.links[i].as_ref().is_some_and(|l| l.state == LinkState::Closing) {
+        if let Some(link) = self.links[i].as_ref().filter(|l| l.state == LinkState::Closing) {
+            if link.transparent {
+                self.urc("CLOSED");
+            }
             self.links[i] = None;
             self.timers.retain(|(_, t)| *t != Timer::AckPoll(i));
             self.urc(&format!("+CIPCLOSE: {i},0"));
@@ -288,6 +312,9 @@ impl Modem {
             Ok(_) => return Step::Fail(Failure::Param),
             Err(step) => return step,
         };
+        if self.is_data_link(i) && self.links[i].as_ref().is_some_and(|l| l.state != LinkState::Closing) {
+            return self.close_data_link();
+        }
         let Some(link) = self.links[i].as_mut() else {
             return Step::Fail(Failure::Info(format!("+CIPCLOSE: {i},4")));
         };

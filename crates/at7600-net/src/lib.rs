@@ -1,1 +1,43 @@
-//! Network backends.
+//! Network backends for the AT7600 modem core.
+//!
+//! [`RealNetwork`] carries out a [`at7600_core::Modem`]'s [`at7600_core::NetCommand`]s
+//! on the host's own network with tokio, and reports [`at7600_core::NetEvent`]s back.
+//! It is built for many modems per process: every connection and server is one tokio
+//! task that sleeps until its socket or its modem has something for it; read buffers
+//! are allocated per read and cut to size; send queues hold the core's chunks and free
+//! them as the kernel takes them.
+//!
+//! Back-pressure, both ways:
+//! - towards the peers: received payloads take read credit from their modem
+//!   ([`NetConfig::read_credit`]) that comes back when the driver takes the event from
+//!   [`NetEvents`]; `PauseRead` stops reading a socket altogether. A socket not read
+//!   fills its kernel buffer and TCP's window closes.
+//! - towards the core: each connection queues at most [`NetConfig::send_queue_cap`]
+//!   bytes the kernel has not taken; a send beyond that answers `Full`.
+//!
+//! ```no_run
+//! # async fn demo() {
+//! use at7600_core::NetCommand;
+//! use at7600_net::{NetConfig, RealNetwork};
+//!
+//! let network = RealNetwork::new(NetConfig::default());
+//! let (mut net, mut events) = network.modem();
+//! net.execute(NetCommand::Attach);
+//! let attached = events.recv().await;
+//! # }
+//! ```
+
+mod config;
+mod conn;
+mod events;
+mod handle;
+mod resolve;
+mod server;
+mod sys;
+mod task;
+mod tcp;
+mod udp;
+
+pub use config::NetConfig;
+pub use events::NetEvents;
+pub use handle::{NetHandle, RealNetwork};

@@ -1,1 +1,86 @@
-fn main() {}
+//! `at7600`: the AT7600 modem daemon. See `at7600 serve --help`.
+#![warn(missing_docs)]
+
+mod cli;
+mod config;
+mod driver;
+mod pty;
+mod stdio;
+mod tcp;
+
+use anyhow::{Context, Result};
+use at7600_net::RealNetwork;
+use clap::Parser;
+use cli::{Cli, Command, ServeArgs};
+use std::path::PathBuf;
+use tokio::sync::watch;
+use tracing_subscriber::EnvFilter;
+
+fn main() -> Result<()> {
+    let Cli {
+        command: Command::Serve(args),
+    } = Cli::parse();
+    let file = match &args.config {
+        Some(path) => config::FileConfig::load(path)?,
+        None => config::FileConfig::default(),
+    };
+    let settings = config::resolve(file, &args.settings)?;
+    init_logging(settings.log_level.as_deref())?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(serve(args, settings))
+}
+
+/// Logs go to stderr (stdout belongs to the ready line, or to the modem with --stdio).
+fn init_logging(level: Option<&str>) -> Result<()> {
+    let filter = match level {
+        Some(level) => {
+            EnvFilter::try_new(level).with_context(|| format!("bad log level {level:?}"))?
+        }
+        None => EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    Ok(())
+}
+
+async fn serve(args: ServeArgs, settings: config::Settings) -> Result<()> {
+    let network = RealNetwork::new(settings.net);
+    let (stop_tx, stop_rx) = watch::channel(false);
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("shutting down");
+        let _ = stop_tx.send(true);
+        // Keep the sender alive so that receivers see `true`, not a closed channel.
+        std::future::pending::<()>().await;
+    });
+    let result = if args.stdio {
+        stdio::serve(settings.modem, network, stop_rx).await
+    } else if let Some(addr) = args.tcp {
+        tcp::serve(addr, settings.modem, network, stop_rx).await
+    } else {
+        let link = args.pty.unwrap_or_else(|| PathBuf::from("./ttyAT0"));
+        pty::serve(&link, settings.modem, network, stop_rx).await
+    };
+    tracing::debug!("front end ended");
+    result
+}
+
+/// Ctrl-C or SIGTERM.
+async fn wait_for_signal() {
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(term) => Some(term),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot watch SIGTERM");
+            None
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        Some(_) = async { match term.as_mut() { Some(t) => t.recv().await, None => std::future::pending().await } } => {}
+    }
+}

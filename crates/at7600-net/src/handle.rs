@@ -1,0 +1,269 @@
+//! The backend's face: one [`RealNetwork`] per process, one [`NetHandle`] per modem.
+
+use crate::config::NetConfig;
+use crate::conn::{Cmd, ConnEntry, Shared};
+use crate::events::{self, EventTx, NetEvents};
+use crate::resolve::resolve_v4;
+use crate::server::{self, Registration, ServerCtx};
+use crate::task::TaskCtx;
+use crate::{tcp, udp};
+use at7600_core::{ConnId, NetCommand, NetEvent, Protocol, SendOutcome};
+use std::collections::HashMap;
+use std::net::{SocketAddr, SocketAddrV4};
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+use tokio::net::TcpSocket;
+use tokio::runtime::Handle;
+use tokio::sync::{mpsc, oneshot};
+
+/// The host's real network, shared by all modems of a process. Cheap to clone.
+#[derive(Clone, Debug, Default)]
+pub struct RealNetwork {
+    config: Arc<NetConfig>,
+}
+
+impl RealNetwork {
+    /// A backend with these settings. `read_credit` is raised to 64 KiB if lower, so that
+    /// the largest datagram always fits.
+    pub fn new(mut config: NetConfig) -> Self {
+        config.read_credit = config.read_credit.max(64 * 1024);
+        RealNetwork {
+            config: Arc::new(config),
+        }
+    }
+
+    /// The settings in force.
+    pub fn config(&self) -> &NetConfig {
+        &self.config
+    }
+
+    /// The network of one new modem: the handle that carries out its commands and the
+    /// stream of its events.
+    ///
+    /// # Panics
+    /// Outside a tokio runtime (like `tokio::spawn`): the handle spawns its tasks on the
+    /// runtime it was made in.
+    pub fn modem(&self) -> (NetHandle, NetEvents) {
+        let (events, rx) = events::channel(self.config.read_credit);
+        let (register, registrations) = mpsc::unbounded_channel();
+        let handle = NetHandle {
+            config: self.config.clone(),
+            runtime: Handle::current(),
+            events,
+            conns: HashMap::new(),
+            servers: HashMap::new(),
+            register,
+            registrations,
+            next_accept: Arc::new(AtomicU64::new(0)),
+        };
+        (handle, rx)
+    }
+}
+
+/// Carries out one modem's [`NetCommand`]s on the host's network.
+///
+/// [`NetHandle::execute`] never blocks: it answers at once what it can (sends, attach)
+/// and hands the rest to one task per connection or server. Dropping the handle closes
+/// every connection and server of the modem.
+#[derive(Debug)]
+pub struct NetHandle {
+    config: Arc<NetConfig>,
+    runtime: Handle,
+    events: EventTx,
+    conns: HashMap<ConnId, ConnEntry>,
+    /// Dropping a server's sender stops it.
+    servers: HashMap<u8, oneshot::Sender<()>>,
+    register: mpsc::UnboundedSender<Registration>,
+    registrations: mpsc::UnboundedReceiver<Registration>,
+    next_accept: Arc<AtomicU64>,
+}
+
+impl NetHandle {
+    /// Carries out one command; its answers arrive on the modem's [`NetEvents`].
+    ///
+    /// `SendDone` is decided here, synchronously, so the outcomes of one connection's
+    /// sends are always in issue order: `Accepted` when the bytes fit in the
+    /// connection's send queue (at most [`NetConfig::send_queue_cap`] bytes not yet taken
+    /// by the kernel), `Full` when they don't (nothing is taken), `Disconnected` when the
+    /// connection is unknown, closed, or broken.
+    pub fn execute(&mut self, cmd: NetCommand) {
+        while let Ok((conn, entry)) = self.registrations.try_recv() {
+            self.conns.insert(conn, entry);
+        }
+        match cmd {
+            NetCommand::Attach => self.events.send(NetEvent::Attached {
+                ip: self.config.modem_ip,
+            }),
+            NetCommand::Detach => self.events.send(NetEvent::Detached),
+            NetCommand::Open {
+                conn,
+                protocol,
+                remote,
+                local_port,
+                options,
+            } => {
+                let shared = Arc::new(Shared::default());
+                let (tx, rx) = mpsc::unbounded_channel();
+                let udp_fixed_remote = match protocol {
+                    Protocol::Tcp => None,
+                    Protocol::Udp => Some(remote.is_some()),
+                };
+                let entry = ConnEntry {
+                    tx,
+                    shared: shared.clone(),
+                    udp_fixed_remote,
+                };
+                if self.conns.insert(conn, entry).is_some() {
+                    tracing::warn!(%conn, "Open for a connection that exists; the old one is dropped");
+                }
+                let task = TaskCtx::new(conn, self.events.clone(), shared, rx, self.config.clone());
+                match (protocol, remote) {
+                    (Protocol::Tcp, Some(remote)) => {
+                        self.runtime.spawn(tcp::run_client(
+                            task,
+                            remote,
+                            local_port,
+                            options.retries,
+                        ));
+                    }
+                    (Protocol::Tcp, None) => {
+                        tracing::warn!(%conn, "TCP open without a remote");
+                        self.conns.remove(&conn);
+                        self.events.send(NetEvent::OpenFailed {
+                            conn,
+                            error: at7600_core::OpenError::Socket,
+                        });
+                    }
+                    (Protocol::Udp, remote) => {
+                        self.runtime.spawn(udp::run(task, remote, local_port));
+                    }
+                }
+            }
+            NetCommand::Send { conn, data } => {
+                let outcome = self.enqueue(conn, None, data);
+                self.events.send(NetEvent::SendDone { conn, outcome });
+            }
+            NetCommand::SendTo { conn, to, data } => {
+                let outcome = self.enqueue(conn, Some(to), data);
+                self.events.send(NetEvent::SendDone { conn, outcome });
+            }
+            NetCommand::Close { conn } => {
+                let delivered = self
+                    .conns
+                    .remove(&conn)
+                    .is_some_and(|e| e.tx.send(Cmd::Close).is_ok());
+                if !delivered {
+                    // Unknown, or its task already ended (failed open): nothing to close.
+                    self.events.send(NetEvent::Closed { conn });
+                }
+            }
+            NetCommand::QueryAck { conn } => {
+                if !self.forward(conn, Cmd::QueryAck) {
+                    self.events.send(NetEvent::AckStatus { conn, acked: 0 });
+                }
+            }
+            NetCommand::PauseRead { conn } => {
+                self.forward(conn, Cmd::Pause);
+            }
+            NetCommand::ResumeRead { conn } => {
+                self.forward(conn, Cmd::Resume);
+            }
+            NetCommand::Listen {
+                server,
+                port,
+                backlog,
+            } => self.listen(server, port, backlog),
+            NetCommand::Unlisten { server } => {
+                if self.servers.remove(&server).is_none() {
+                    tracing::debug!(server, "Unlisten for a server that is not listening");
+                }
+            }
+            NetCommand::Resolve { query, name } => {
+                let events = self.events.clone();
+                let timeout = self.config.dns_timeout;
+                self.runtime.spawn(async move {
+                    let addr = resolve_v4(&name, timeout).await;
+                    events.send(NetEvent::Resolved { query, addr });
+                });
+            }
+        }
+    }
+
+    /// Takes a send into the connection's queue, or says why not.
+    fn enqueue(&mut self, conn: ConnId, to: Option<SocketAddrV4>, data: Vec<u8>) -> SendOutcome {
+        let Some(entry) = self.conns.get(&conn) else {
+            tracing::debug!(%conn, "send on an unknown connection");
+            return SendOutcome::Disconnected;
+        };
+        let cmd = match (to, entry.udp_fixed_remote) {
+            (None, None | Some(true)) => Cmd::Data(data),
+            (Some(to), Some(_)) => Cmd::Datagram(to, data),
+            (None, Some(false)) => {
+                tracing::warn!(%conn, "Send on a UDP socket without a fixed remote");
+                return SendOutcome::Disconnected;
+            }
+            (Some(_), None) => {
+                tracing::warn!(%conn, "SendTo on a TCP connection");
+                return SendOutcome::Disconnected;
+            }
+        };
+        if entry.shared.is_dead() {
+            return SendOutcome::Disconnected;
+        }
+        let len = match &cmd {
+            Cmd::Data(d) | Cmd::Datagram(_, d) => d.len(),
+            _ => 0,
+        };
+        if !entry.shared.reserve(len, self.config.send_queue_cap) {
+            return SendOutcome::Full;
+        }
+        if entry.tx.send(cmd).is_err() {
+            entry.shared.release(len);
+            return SendOutcome::Disconnected;
+        }
+        SendOutcome::Accepted
+    }
+
+    /// Hands a command to a connection's task; false if there is none.
+    fn forward(&self, conn: ConnId, cmd: Cmd) -> bool {
+        self.conns
+            .get(&conn)
+            .is_some_and(|e| e.tx.send(cmd).is_ok())
+    }
+
+    fn listen(&mut self, server: u8, port: u16, backlog: u8) {
+        // A second Listen on the same index replaces the first.
+        self.servers.remove(&server);
+        let addr = SocketAddr::V4(SocketAddrV4::new(self.config.server_bind, port));
+        let listener = {
+            let _in_runtime = self.runtime.enter();
+            TcpSocket::new_v4().and_then(|s| {
+                // Lets a server restart while old connections sit in TIME_WAIT; Linux
+                // still refuses a port that another socket listens on.
+                s.set_reuseaddr(true)?;
+                s.bind(addr)?;
+                s.listen(u32::from(backlog.max(1)))
+            })
+        };
+        match listener {
+            Ok(listener) => {
+                let (stop_tx, stop_rx) = oneshot::channel();
+                let ctx = ServerCtx {
+                    server,
+                    events: self.events.clone(),
+                    config: self.config.clone(),
+                    next_accept: self.next_accept.clone(),
+                    register: self.register.clone(),
+                };
+                self.runtime.spawn(server::run(ctx, listener, stop_rx));
+                self.servers.insert(server, stop_tx);
+                tracing::debug!(server, %addr, "listening");
+                self.events.send(NetEvent::Listening { server });
+            }
+            Err(e) => {
+                tracing::debug!(server, %addr, error = %e, "listen failed");
+                self.events.send(NetEvent::ListenFailed { server });
+            }
+        }
+    }
+}

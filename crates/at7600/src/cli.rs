@@ -1,0 +1,92 @@
+//! The command line.
+
+use clap::{Args, Parser, Subcommand};
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+
+/// The AT7600 LTE module's TCP/IP AT command set, in software.
+#[derive(Parser, Debug)]
+#[command(version, about, propagate_version = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run modems on one front end (a PTY unless --stdio or --tcp is given).
+    Serve(ServeArgs),
+}
+
+/// `at7600 serve`.
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Offer one modem on a new PTY, with a symlink to it at PATH [default: ./ttyAT0].
+    #[arg(long, value_name = "PATH", num_args = 0..=1, default_missing_value = "./ttyAT0",
+          conflicts_with_all = ["stdio", "tcp"])]
+    pub pty: Option<PathBuf>,
+    /// Offer one modem on standard input/output (logs go to standard error).
+    #[arg(long, conflicts_with = "tcp")]
+    pub stdio: bool,
+    /// Listen on ADDR:PORT; every connection gets its own modem. Port 0 picks a free one.
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub tcp: Option<SocketAddr>,
+    /// Read settings from this TOML file; flags override it (see examples/at7600.toml).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    /// Settings that can also come from the file.
+    pub settings: SettingsArgs,
+}
+
+/// Settings that the config file can also give.
+#[derive(Args, Debug, Default)]
+pub struct SettingsArgs {
+    /// Manufacturer reported by ATI and AT+CGMI.
+    #[arg(long)]
+    pub manufacturer: Option<String>,
+    /// Model reported by ATI and AT+CGMM.
+    #[arg(long)]
+    pub model: Option<String>,
+    /// Firmware revision reported by ATI and AT+CGMR.
+    #[arg(long)]
+    pub revision: Option<String>,
+    /// IMEI (15 digits) reported by ATI and AT+CGSN.
+    #[arg(long)]
+    pub imei: Option<String>,
+    /// SIM ICCID (19-20 digits) reported by AT+CICCID.
+    #[arg(long)]
+    pub iccid: Option<String>,
+    /// Signal strength for AT+CSQ: 0-31, or 99 for unknown.
+    #[arg(long)]
+    pub rssi: Option<u8>,
+    /// Bit error rate for AT+CSQ: 0-7, or 99 for unknown.
+    #[arg(long)]
+    pub ber: Option<u8>,
+    /// Registration status for AT+CREG?/AT+CGREG?: 0-5 (1 home, 5 roaming).
+    #[arg(long)]
+    pub reg_status: Option<u8>,
+    /// Operator name for AT+COPS?.
+    #[arg(long)]
+    pub operator: Option<String>,
+    /// The AT+CPSI? line after "+CPSI: ".
+    #[arg(long)]
+    pub cpsi: Option<String>,
+    /// The modem's own IPv4 address, reported by AT+IPADDR (it is never bound).
+    #[arg(long)]
+    pub ip_address: Option<Ipv4Addr>,
+    /// The host address that AT+SERVERSTART servers listen on.
+    #[arg(long)]
+    pub server_bind: Option<Ipv4Addr>,
+    /// Silence required before and after a "+++" escape, in milliseconds [default: 1000].
+    #[arg(long)]
+    pub escape_guard_ms: Option<u64>,
+    /// Longest pause allowed between the three "+" of an escape, in ms [default: 900].
+    #[arg(long)]
+    pub escape_gap_ms: Option<u64>,
+    /// Log filter (e.g. "info", "at7600_net=debug"); else RUST_LOG; else "info".
+    #[arg(long)]
+    pub log_level: Option<String>,
+}

@@ -1,0 +1,189 @@
+//! The per-modem loop shared by every front end: host bytes, network events and
+//! timeouts go into the core; its host output, network commands and next deadline come
+//! out after every input.
+
+use at7600_core::{Modem, ModemConfig};
+use at7600_net::{NetEvents, NetHandle, RealNetwork};
+use std::future::Future;
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+/// Host bytes read at once. Host lines are short; this is the only per-modem buffer
+/// that exists while the modem idles.
+const HOST_READ: usize = 1024;
+
+/// Why [`Driver::run`] returned.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Stop {
+    /// The host went away (EOF, or a read/write error such as a closed PTY).
+    HostClosed,
+    /// The process is shutting down.
+    Shutdown,
+}
+
+/// One modem: the core, its network, and its clock.
+pub struct Driver {
+    modem: Modem,
+    net: NetHandle,
+    events: NetEvents,
+    /// The core's clock starts here.
+    epoch: Instant,
+}
+
+impl Driver {
+    /// A powered-on modem whose links go through `network`.
+    pub fn new(config: ModemConfig, network: &RealNetwork) -> Self {
+        let (net, events) = network.modem();
+        Driver {
+            modem: Modem::new(config),
+            net,
+            events,
+            epoch: Instant::now(),
+        }
+    }
+
+    fn now(&self) -> Duration {
+        self.epoch.elapsed()
+    }
+
+    /// Hands the core's network commands to the backend.
+    fn pump(&mut self) {
+        while let Some(cmd) = self.modem.poll_net() {
+            tracing::trace!(?cmd, "net command");
+            self.net.execute(cmd);
+        }
+    }
+
+    /// The host's DTR line changed (a PTY client closing or reopening the port).
+    pub fn dtr(&mut self, on: bool) {
+        tracing::debug!(on, "DTR");
+        let now = self.now();
+        self.modem.handle_dtr(now, on);
+        self.pump();
+    }
+
+    /// Sleeps until the core's deadline (forever if it has none).
+    fn deadline(&self) -> impl Future<Output = ()> {
+        let at = self.modem.poll_timeout().map(|d| self.epoch + d);
+        async move {
+            match at {
+                Some(at) => tokio::time::sleep_until(at).await,
+                None => std::future::pending().await,
+            }
+        }
+    }
+
+    /// Serves the host until it goes away or `shutdown` turns true.
+    ///
+    /// Reads the host only while the core wants input, writes what the core has for it
+    /// (partial writes consume what was written), and between inputs waits on nothing
+    /// but the host, the network and the core's own deadline: an idle modem costs no
+    /// wakeups.
+    pub async fn run<H>(&mut self, host: &mut H, shutdown: &mut watch::Receiver<bool>) -> Stop
+    where
+        H: AsyncRead + AsyncWrite + Unpin,
+    {
+        let (mut reader, mut writer) = tokio::io::split(host);
+        let mut buf = [0u8; HOST_READ];
+        loop {
+            if *shutdown.borrow() {
+                return Stop::Shutdown;
+            }
+            let want_read = self.modem.wants_host_input();
+            let want_write = !self.modem.host_output().is_empty();
+            let deadline = self.deadline();
+            tokio::select! {
+                // A dropped sender counts as shutdown; a change is checked at the top.
+                changed = shutdown.changed() => if changed.is_err() {
+                    return Stop::Shutdown;
+                },
+                read = reader.read(&mut buf), if want_read => match read {
+                    Ok(0) => return Stop::HostClosed,
+                    Ok(n) => {
+                        let now = self.now();
+                        self.modem.handle_host(now, &buf[..n]);
+                    }
+                    Err(e) => {
+                        tracing::debug!(error = %e, "host read failed");
+                        return Stop::HostClosed;
+                    }
+                },
+                written = writer.write(self.modem.host_output()), if want_write => match written {
+                    Ok(0) => return Stop::HostClosed,
+                    Ok(n) => {
+                        self.modem.consume_host_output(n);
+                        if self.modem.host_output().is_empty() {
+                            if let Err(e) = writer.flush().await {
+                                tracing::debug!(error = %e, "host flush failed");
+                                return Stop::HostClosed;
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        tracing::debug!(error = %e, "host write failed");
+                        return Stop::HostClosed;
+                    }
+                },
+                Some(event) = self.events.recv() => {
+                    tracing::trace!(?event, "net event");
+                    let now = self.now();
+                    self.modem.handle_net(now, event);
+                }
+                () = deadline => {
+                    let now = self.now();
+                    self.modem.handle_timeout(now);
+                }
+            }
+            self.pump();
+        }
+    }
+
+    /// Keeps the modem alive without a host (network events and deadlines still count)
+    /// until `back` completes (true) or shutdown (false).
+    pub async fn idle_until<F>(&mut self, back: F, shutdown: &mut watch::Receiver<bool>) -> bool
+    where
+        F: Future<Output = ()>,
+    {
+        tokio::pin!(back);
+        loop {
+            if *shutdown.borrow() {
+                return false;
+            }
+            let deadline = self.deadline();
+            tokio::select! {
+                changed = shutdown.changed() => if changed.is_err() {
+                    return false;
+                },
+                () = &mut back => return true,
+                Some(event) = self.events.recv() => {
+                    let now = self.now();
+                    self.modem.handle_net(now, event);
+                }
+                () = deadline => {
+                    let now = self.now();
+                    self.modem.handle_timeout(now);
+                }
+            }
+            self.pump();
+        }
+    }
+
+    /// Writes what the core still has for the host, for at most `limit` (used when the
+    /// host's input ended but its output may still be open, as with stdio).
+    pub async fn flush_output<W: AsyncWrite + Unpin>(&mut self, writer: &mut W, limit: Duration) {
+        let drain = async {
+            while !self.modem.host_output().is_empty() {
+                match writer.write(self.modem.host_output()).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => self.modem.consume_host_output(n),
+                }
+            }
+            let _ = writer.flush().await;
+        };
+        if tokio::time::timeout(limit, drain).await.is_err() {
+            tracing::debug!("host output not flushed in time");
+        }
+    }
+}

@@ -134,6 +134,12 @@ pub enum NetEvent {
         /// What the stack made of it.
         outcome: SendOutcome,
     },
+    /// A connection that answered a send with [`SendOutcome::Full`] has room again (its
+    /// queue drained). Sent once per `Full`, so a stalled stream costs no polling.
+    Writable {
+        /// The connection.
+        conn: ConnId,
+    },
     /// The answer to [`NetCommand::QueryAck`]: bytes acknowledged by the peer since open.
     AckStatus {
         /// The connection.

@@ -23,5 +23,7 @@ mod modem;
 pub mod parser;
 
 pub use config::ModemConfig;
-pub use io::{ConnId, Input, Instant, NetCommand, NetEvent, OpenError, Protocol, SendOutcome};
+pub use io::{
+    ConnId, Input, Instant, NetCommand, NetEvent, OpenError, Protocol, SendOutcome, SocketOptions,
+};
 pub use modem::Modem;

@@ -238,3 +238,35 @@ fn transparent_server_answers_connect_after_client() {
     b.host("to client");
     assert_eq!(wire(&b), b"to client");
 }
+
+#[test]
+fn a_refused_chunk_is_resent_in_order_after_writable() {
+    let mut b = connected();
+    b.auto = false;
+    b.host("first");
+    let Some(NetCommand::Send { conn, data }) = b.pending.pop_front() else {
+        panic!("expected a Send, got {:?}", b.pending)
+    };
+    assert_eq!(data, b"first");
+    b.host("second");
+    assert!(b.pending.is_empty(), "one send in flight at a time");
+    b.event(NetEvent::SendDone { conn, outcome: at7600_core::SendOutcome::Full });
+    assert!(b.pending.is_empty(), "blocked until Writable");
+    assert!(b.modem.wants_host_input());
+    b.event(NetEvent::Writable { conn });
+    let Some(NetCommand::Send { data, .. }) = b.pending.pop_front() else {
+        panic!("expected the resend")
+    };
+    assert_eq!(data, b"firstsecond");
+}
+
+#[test]
+fn a_host_that_outruns_the_network_is_told_to_stop() {
+    let mut b = connected();
+    b.auto = false;
+    let chunk = vec![b'z'; 16 * 1024];
+    for _ in 0..5 {
+        b.host(&chunk);
+    }
+    assert!(!b.modem.wants_host_input());
+}

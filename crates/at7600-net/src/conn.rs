@@ -31,6 +31,8 @@ pub(crate) struct Shared {
     pub(crate) queued: AtomicUsize,
     /// False once the connection can no longer send (peer closed, reset, failed open).
     pub(crate) dead: AtomicBool,
+    /// A send was answered `Full`; `Writable` is owed once the queue drains.
+    pub(crate) full: AtomicBool,
 }
 
 impl Shared {

@@ -40,6 +40,18 @@ impl TaskCtx {
         self.events.send(event);
     }
 
+    /// `n` queued bytes went to the kernel; owes `Writable` if a send was refused and
+    /// the queue is now empty.
+    pub(crate) fn written(&self, n: usize) {
+        use std::sync::atomic::Ordering;
+        self.shared.release(n);
+        if self.shared.queued.load(Ordering::Acquire) == 0
+            && self.shared.full.swap(false, Ordering::AcqRel)
+        {
+            self.send(NetEvent::Writable { conn: self.conn });
+        }
+    }
+
     /// The connection can no longer be used: report it once and refuse further sends.
     pub(crate) fn peer_closed(&mut self) {
         self.shared.set_dead();

@@ -211,7 +211,7 @@ impl Carrier {
         match stream.try_write(self.queue.front()) {
             Ok(n) => {
                 self.queue.advance(n);
-                ctx.shared.release(n);
+                ctx.written(n);
                 self.written += n as u64;
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}

@@ -181,7 +181,7 @@ impl Udp {
             Ok(_) => {}
         }
         if let Some((_, data)) = self.queue.pop_front() {
-            ctx.shared.release(data.len());
+            ctx.written(data.len());
         }
         if self.queue.is_empty() && self.queue.capacity() > 8 {
             self.queue.shrink_to_fit();

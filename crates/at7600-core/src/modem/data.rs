@@ -7,7 +7,7 @@
 //! follows the third. Anything else releases the held `+` as ordinary data.
 
 use super::{Busy, Failure, HostState, Modem, Step, Timer};
-use crate::io::{Instant, NetCommand, Protocol};
+use crate::io::{ConnId, Instant, NetCommand, Protocol, SendOutcome};
 use crate::link::LinkState;
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -16,9 +16,6 @@ use std::time::Duration;
 pub(super) const DATA_LINK: usize = 0;
 /// Host bytes sent to the network in one command at most.
 const CHUNK: usize = 16 * 1024;
-/// Bytes handed to the backend but not yet taken by the stack; bounds what the backend
-/// has to queue, so back-pressure reaches the host instead of a buffer growing.
-const MAX_IN_FLIGHT: usize = 32 * 1024;
 /// Host bytes waiting to be sent before the host is asked to stop writing.
 const MAX_TX: usize = 64 * 1024;
 
@@ -33,9 +30,11 @@ pub(super) struct Stream {
     last_at: Instant,
     /// Host bytes not yet handed to the backend.
     tx: VecDeque<u8>,
-    /// Sizes of the sends the backend has not confirmed, oldest first.
-    in_flight: VecDeque<usize>,
-    in_flight_bytes: usize,
+    /// The one send the backend has not answered yet. Only one is ever outstanding, so
+    /// a refused chunk can go back to the front of `tx` without reordering anything.
+    in_flight: Option<Vec<u8>>,
+    /// The backend refused a send (`Full`); wait for `Writable`.
+    blocked: bool,
 }
 
 impl Stream {
@@ -186,27 +185,48 @@ impl Modem {
             return;
         }
         let conn = link.conn;
-        while !self.stream.tx.is_empty() && self.stream.in_flight_bytes < MAX_IN_FLIGHT {
-            let n = self.stream.tx.len().min(CHUNK);
-            let data: Vec<u8> = self.stream.tx.drain(..n).collect();
-            self.stream.in_flight.push_back(n);
-            self.stream.in_flight_bytes += n;
-            if let Some(link) = self.links[DATA_LINK].as_mut() {
-                link.sent += n as u64;
-            }
-            self.net_out.push_back(NetCommand::Send { conn, data });
+        if self.stream.tx.is_empty() || self.stream.in_flight.is_some() || self.stream.blocked {
+            return;
         }
+        let n = self.stream.tx.len().min(CHUNK);
+        let data: Vec<u8> = self.stream.tx.drain(..n).collect();
+        self.stream.in_flight = Some(data.clone());
+        self.net_out.push_back(NetCommand::Send { conn, data });
         if self.stream.tx.is_empty() && self.stream.tx.capacity() > MAX_TX {
             self.stream.tx = VecDeque::new();
         }
     }
 
-    /// The backend took one of the transparent link's sends.
-    pub(super) fn data_send_done(&mut self) {
-        if let Some(n) = self.stream.in_flight.pop_front() {
-            self.stream.in_flight_bytes -= n;
+    /// The backend answered the transparent link's send. A refused chunk goes back in
+    /// front and waits for `Writable`: back-pressure reaches the host, nothing is lost.
+    pub(super) fn data_send_done(&mut self, outcome: SendOutcome) {
+        let Some(chunk) = self.stream.in_flight.take() else {
+            return;
+        };
+        match outcome {
+            SendOutcome::Accepted => {
+                if let Some(link) = self.links[DATA_LINK].as_mut() {
+                    link.sent += chunk.len() as u64;
+                }
+            }
+            SendOutcome::Full => {
+                for b in chunk.into_iter().rev() {
+                    self.stream.tx.push_front(b);
+                }
+                self.stream.blocked = true;
+            }
+            // The peer is gone; `PeerClosed` brings the host back to command mode.
+            SendOutcome::Disconnected => self.stream.tx.clear(),
         }
         self.flush_tx();
+    }
+
+    /// The backend has room again after refusing a send.
+    pub(super) fn on_writable(&mut self, conn: ConnId) {
+        if self.link_of(conn) == Some(DATA_LINK) && self.is_data_link(DATA_LINK) {
+            self.stream.blocked = false;
+            self.flush_tx();
+        }
     }
 
     /// Network bytes for the transparent link: raw to the host in data mode; held in

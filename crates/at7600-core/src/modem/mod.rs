@@ -693,6 +693,7 @@ impl Modem {
             NetEvent::Datagram { conn, from, data } => self.on_data(conn, Some(from), &data),
             NetEvent::SendDone { conn, outcome } => self.on_send_done(conn, outcome),
             NetEvent::AckStatus { conn, acked } => self.on_ack_status(conn, acked),
+            NetEvent::Writable { conn } => self.on_writable(conn),
             NetEvent::PeerClosed { conn } => self.on_peer_closed(conn),
             NetEvent::Closed { conn } => self.on_closed(conn),
             NetEvent::Listening { server } => self.on_listening(server),

@@ -197,7 +197,7 @@ impl Modem {
     pub(super) fn on_send_done(&mut self, conn: ConnId, outcome: SendOutcome) {
         if let Some(i) = self.link_of(conn) {
             if self.is_data_link(i) {
-                return self.data_send_done();
+                return self.data_send_done(outcome);
             }
             let timeout = self.s.cipsend_timeout();
             let now = self.now;

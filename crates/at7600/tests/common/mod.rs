@@ -1,0 +1,160 @@
+//! Drives the built daemon as a host would: one modem per TCP connection to
+//! `at7600 serve --tcp`, every exchange recorded as exact bytes. Every wait is bounded.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Longest wait for any expected output.
+pub const WAIT: Duration = Duration::from_secs(10);
+
+/// Renders bytes as a C string: `\r`, `\n`, printable ASCII, else `\xNN`.
+pub fn show(bytes: &[u8]) -> String {
+    let mut s = String::new();
+    for &b in bytes {
+        match b {
+            b'\r' => s.push_str("\\r"),
+            b'\n' => s.push_str("\\n"),
+            b'\\' => s.push_str("\\\\"),
+            0x20..=0x7e => s.push(b as char),
+            _ => s.push_str(&format!("\\x{b:02X}")),
+        }
+    }
+    s
+}
+
+/// `at7600 serve --tcp 127.0.0.1:0` with extra flags; killed when dropped.
+pub struct Daemon {
+    child: Child,
+    pub addr: String,
+}
+
+impl Daemon {
+    pub fn start(extra: &[&str]) -> Daemon {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_at7600"))
+            .args(["serve", "--tcp", "127.0.0.1:0"])
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("daemon starts");
+        let stdout = child.stdout.take().expect("stdout piped");
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("ready line");
+        let addr = line
+            .split_whitespace()
+            .last()
+            .expect("address on the ready line")
+            .to_string();
+        Daemon { child, addr }
+    }
+
+    /// A new modem: a new connection.
+    pub fn modem(&self) -> Session {
+        let host = TcpStream::connect(&self.addr).expect("connect to the daemon");
+        host.set_nodelay(true).expect("nodelay");
+        Session {
+            host,
+            transcript: String::new(),
+            names: Vec::new(),
+        }
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One modem seen from its host.
+pub struct Session {
+    pub host: TcpStream,
+    transcript: String,
+    /// Text replaced in the transcript (ephemeral ports) so snapshots are stable.
+    names: Vec<(String, String)>,
+}
+
+impl Session {
+    /// Replaces `value` by `<name>` in the transcript.
+    pub fn name(&mut self, value: impl ToString, name: &str) {
+        self.names.push((value.to_string(), format!("<{name}>")));
+    }
+
+    fn named(&self, text: &str) -> String {
+        let mut text = text.to_string();
+        for (value, name) in &self.names {
+            text = text.replace(value.as_str(), name);
+        }
+        text
+    }
+
+    /// Writes `input` and reads until the output ends with `until` (escaped form).
+    pub fn send(&mut self, input: impl AsRef<[u8]>, until: &str) -> String {
+        let input = input.as_ref();
+        self.host.write_all(input).expect("write to the modem");
+        let out = self.read_until(until);
+        let line = format!("> {}\n< {}\n", self.named(&show(input)), self.named(&out));
+        self.transcript.push_str(&line);
+        out
+    }
+
+    /// Reads what the modem prints on its own until it ends with `until`.
+    pub fn expect(&mut self, until: &str) -> String {
+        let out = self.read_until(until);
+        let line = format!("< {}\n", self.named(&out));
+        self.transcript.push_str(&line);
+        out
+    }
+
+    /// Notes something the test did outside the serial line.
+    pub fn note(&mut self, what: &str) {
+        self.transcript.push_str(&format!("! {what}\n"));
+    }
+
+    fn read_until(&mut self, until: &str) -> String {
+        let deadline = Instant::now() + WAIT;
+        let mut got = Vec::new();
+        let mut buf = [0u8; 4096];
+        loop {
+            let shown = show(&got);
+            if self.named(&shown).ends_with(until) || shown.ends_with(until) {
+                return shown;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            assert!(!left.is_zero(), "waited for {until:?}, got {shown:?}");
+            self.host
+                .set_read_timeout(Some(left.min(Duration::from_millis(200))))
+                .expect("timeout");
+            match self.host.read(&mut buf) {
+                Ok(0) => panic!("modem closed; got {shown:?}"),
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) => {}
+                Err(e) => panic!("read failed: {e}"),
+            }
+        }
+    }
+
+    /// The exchanges so far.
+    pub fn transcript(&self) -> &str {
+        &self.transcript
+    }
+}
+
+/// A UDP port that was free a moment ago (for the modem's local port).
+pub fn free_udp_port() -> u16 {
+    std::net::UdpSocket::bind("127.0.0.1:0")
+        .and_then(|s| s.local_addr())
+        .map(|a| a.port())
+        .expect("ephemeral UDP port")
+}

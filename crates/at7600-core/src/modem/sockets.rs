@@ -164,8 +164,10 @@ impl Modem {
             link.remote = remote;
         }
         let protocol = link.protocol;
-        if host_paused {
-            self.set_link_pause(i, |l| &mut l.paused_host, true);
+        // Pause flags set while connecting reached no backend connection yet.
+        link.paused_host = host_paused;
+        if link.paused() {
+            self.net_out.push_back(NetCommand::PauseRead { conn });
         }
         if self.host_is_busy_with(&Busy::TransparentOpen { link: i }) {
             return self.transparent_opened(true);

@@ -23,3 +23,18 @@ fn smoke() {
     b.host("AT+NETCLOSE\r");
     println!("{}", b.transcript());
 }
+
+#[test]
+fn stored_strings_that_are_not_7_bit_ascii_are_refused() {
+    let mut b = Bench::default();
+    assert_eq!(
+        b.host(b"AT+CGDCONT=1,\"IP\",\"\xff\"\r"),
+        "AT+CGDCONT=1,\"IP\",\"\\xFF\"\\r\\r\\nERROR\\r\\n"
+    );
+    assert_eq!(
+        b.host(b"AT+CGAUTH=1,1,\"p\x80\",\"u\"\r"),
+        "AT+CGAUTH=1,1,\"p\\x80\",\"u\"\\r\\r\\nERROR\\r\\n"
+    );
+    let out = b.host("AT+CGDCONT?\r");
+    assert!(out.is_ascii() && !out.contains("\\x"), "{out}");
+}

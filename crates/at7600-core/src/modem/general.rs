@@ -10,6 +10,11 @@ const BAUDS: [u32; 13] = [
 ];
 const BAUDS_HIGH: [u32; 4] = [921600, 3000000, 3200000, 3686400];
 
+/// Strings the module stores and prints back must keep status lines 7-bit ASCII.
+fn printable(text: &str) -> bool {
+    text.bytes().all(|b| (0x20..0x7f).contains(&b))
+}
+
 fn one_in(args: &[Arg], range: std::ops::RangeInclusive<u64>) -> Option<u8> {
     match args {
         [a] => a.in_range(range).map(|v| v as u8),
@@ -424,7 +429,12 @@ impl Modem {
                     .iter()
                     .skip(4)
                     .all(|a| a.is_empty() || a.uint().is_some());
-                if !valid_type || apn.len() > 99 || args.len() > 10 || !numbers_ok {
+                if !valid_type
+                    || apn.len() > 99
+                    || !printable(&apn)
+                    || args.len() > 10
+                    || !numbers_ok
+                {
                     return Step::Fail(Failure::Param);
                 }
                 self.s.contexts.push((cid, ty, apn));
@@ -462,7 +472,8 @@ impl Modem {
                 };
                 let pass = args.get(2).map(|a| a.str().to_string()).unwrap_or_default();
                 let user = args.get(3).map(|a| a.str().to_string()).unwrap_or_default();
-                if args.len() > 4 || pass.len() > 127 || user.len() > 127 {
+                let too_long = pass.len() > 127 || user.len() > 127;
+                if args.len() > 4 || too_long || !printable(&pass) || !printable(&user) {
                     return Step::Fail(Failure::Param);
                 }
                 let cid = cid as u8;

@@ -245,7 +245,7 @@ impl Bench {
     /// `AT+NETOPEN` on the scripted network, checked.
     pub fn netopen(&mut self) {
         let out = self.host("AT+NETOPEN\r");
-        assert_eq!(out, "AT+NETOPEN\\r\\r\\nOK\\r\\n\\r\\n+NETOPEN: 0\\r\\n");
+        assert!(out.ends_with(r"\r\nOK\r\n\r\n+NETOPEN: 0\r\n"), "{out}");
     }
 
     /// Opens TCP link `link` to the manual's peer 117.131.85.139:5253; returns its connection.

@@ -191,3 +191,33 @@ fn after_network_loss_cipopen_is_cipopen_n_1() {
         r"\r\n+CIPOPEN: 2,1\r\n\r\nERROR\r\n"
     );
 }
+
+#[test]
+fn network_loss_while_tcp_connecting_is_cipopen_n_1() {
+    let mut b = Bench::quiet();
+    b.netopen();
+    b.auto = false;
+    assert_eq!(
+        b.host("AT+CIPOPEN=1,\"TCP\",\"117.131.85.139\",5253\r"),
+        r"\r\nOK\r\n"
+    );
+    assert_eq!(
+        b.event(NetEvent::NetworkLost),
+        r"\r\n+CIPEVENT: NETWORK CLOSED UNEXPECTEDLY\r\n\r\n+CIPOPEN: 1,1\r\n"
+    );
+    assert!(b.host("AT+CIPOPEN?\r").contains(r"\r\n+CIPOPEN: 1\r\n"));
+    assert_eq!(b.advance(Duration::from_secs(200)), "");
+}
+
+#[test]
+fn network_loss_while_udp_cipopen_waits_is_cipopen_n_1_error_at_once() {
+    let mut b = Bench::quiet();
+    b.netopen();
+    b.auto = false;
+    assert_eq!(b.host("AT+CIPOPEN=1,\"UDP\",,,5000\r"), "");
+    assert_eq!(
+        b.event(NetEvent::NetworkLost),
+        r"\r\n+CIPOPEN: 1,1\r\n\r\nERROR\r\n\r\n+CIPEVENT: NETWORK CLOSED UNEXPECTEDLY\r\n"
+    );
+    assert_eq!(b.host("AT\r"), r"\r\nOK\r\n");
+}

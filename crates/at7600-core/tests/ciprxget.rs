@@ -252,3 +252,74 @@ fn direct_push_of_a_udp_datagram_names_its_sender() {
         r"\r\nRECV FROM:9.8.7.6:4321\r\n+IPD2\r\nhi"
     );
 }
+
+fn pauses(b: &Bench) -> Vec<String> {
+    b.log
+        .iter()
+        .filter_map(|c| match c {
+            at7600_core::NetCommand::PauseRead { conn } => Some(format!("pause {conn}")),
+            at7600_core::NetCommand::ResumeRead { conn } => Some(format!("resume {conn}")),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn buffer_mode_link_stops_reading_at_64_kib_and_resumes_at_half() {
+    let (mut b, conn) = buffered();
+    b.data(conn, &vec![7u8; 65535]);
+    assert!(pauses(&b).is_empty());
+    b.data(conn, &[7u8; 1]);
+    assert_eq!(pauses(&b), [format!("pause {conn}")]);
+    // Nothing received is dropped, even past the limit.
+    b.data(conn, &[8u8; 10]);
+    assert_eq!(b.host("AT+CIPRXGET=4,1\r"), r"\r\n+CIPRXGET: 4,1,65546\r\n\r\nOK\r\n");
+    // Read down to just above half: still paused; one more read resumes.
+    for _ in 0..21 {
+        b.host("AT+CIPRXGET=2,1\r");
+    }
+    assert_eq!(b.host("AT+CIPRXGET=4,1\r"), r"\r\n+CIPRXGET: 4,1,34046\r\n\r\nOK\r\n");
+    assert_eq!(pauses(&b).len(), 1);
+    b.host("AT+CIPRXGET=2,1\r");
+    assert_eq!(pauses(&b), [format!("pause {conn}"), format!("resume {conn}")]);
+}
+
+#[test]
+fn direct_push_stops_every_link_while_the_host_is_not_reading() {
+    let mut b = Bench::quiet();
+    b.netopen();
+    let c1 = b.open_tcp(1);
+    let c2 = b.open_tcp(2);
+    // The host stops reading: feed the modem directly and leave its output alone.
+    // Each report is 1500 bytes plus a 44-byte header: 42 fit in 64 KiB, 43 do not.
+    for _ in 0..42 {
+        b.modem.handle_net(b.now, NetEvent::Data { conn: c1, data: vec![1; 1500] });
+    }
+    let mut cmds = Vec::new();
+    while let Some(c) = b.modem.poll_net() {
+        cmds.push(c);
+    }
+    assert!(cmds.is_empty(), "{cmds:?}");
+    b.modem.handle_net(b.now, NetEvent::Data { conn: c1, data: vec![1; 1500] });
+    while let Some(c) = b.modem.poll_net() {
+        cmds.push(c);
+    }
+    use at7600_core::NetCommand::{PauseRead, ResumeRead};
+    assert_eq!(cmds, [PauseRead { conn: c1 }, PauseRead { conn: c2 }]);
+    // The host reads everything: both links resume, and every byte was kept.
+    let mut total = 0;
+    loop {
+        let n = b.modem.host_output().len();
+        if n == 0 {
+            break;
+        }
+        total += b.modem.host_output().iter().filter(|&&x| x == 1).count();
+        b.modem.consume_host_output(n);
+    }
+    assert_eq!(total, 43 * 1500);
+    let mut cmds = Vec::new();
+    while let Some(c) = b.modem.poll_net() {
+        cmds.push(c);
+    }
+    assert_eq!(cmds, [ResumeRead { conn: c1 }, ResumeRead { conn: c2 }]);
+}

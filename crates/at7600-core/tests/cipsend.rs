@@ -403,3 +403,32 @@ fn cipsendmode_0_reports_without_waiting_for_ack() {
         r"\r\n+CIPSEND: 1,5,5\r\n"
     );
 }
+
+#[test]
+fn cipsendmode_1_reports_each_send_when_the_ack_covers_it() {
+    let mut b = tcp();
+    let conn = b.last_conn();
+    b.host("AT+CIPSENDMODE=1\r");
+    b.auto = false;
+    for _ in 0..2 {
+        b.host("AT+CIPSEND=1,5\r");
+        b.host("HELLO");
+        b.event(NetEvent::SendDone {
+            conn,
+            outcome: SendOutcome::Accepted,
+        });
+    }
+    assert_eq!(b.event(NetEvent::AckStatus { conn, acked: 5 }), r"\r\n+CIPSEND: 1,5,5\r\n");
+    assert_eq!(b.event(NetEvent::AckStatus { conn, acked: 10 }), r"\r\n+CIPSEND: 1,5,5\r\n");
+}
+
+#[test]
+fn cipsend_to_a_link_that_closed_while_the_payload_was_typed_reports_minus_1() {
+    let mut b = tcp();
+    let conn = b.last_conn();
+    b.host("AT+CIPSEND=1,5\r");
+    b.host("HE");
+    assert_eq!(b.event(NetEvent::PeerClosed { conn }), "");
+    assert_eq!(b.host("LLO"), r"\r\nOK\r\n\r\n+IPCLOSE: 1,1\r\n\r\n+CIPSEND: 1,5,-1\r\n");
+    assert!(b.sent_data().is_empty());
+}

@@ -242,3 +242,23 @@ fn unknown_command_is_error() {
     assert_eq!(ask("AT+XYZZY"), r"\r\nERROR\r\n");
     assert_eq!(ask("AT+XYZZY?"), r"\r\nERROR\r\n");
 }
+
+#[test]
+fn s0_is_read_write() {
+    let mut b = Bench::quiet();
+    assert_eq!(b.host("ATS0?\r"), r"\r\n000\r\n\r\nOK\r\n");
+    assert_eq!(b.host("ATS0=3\r"), r"\r\nOK\r\n");
+    assert_eq!(b.host("ATS0?\r"), r"\r\n003\r\n\r\nOK\r\n");
+    assert_eq!(b.host("ATS0=256\r"), r"\r\nERROR\r\n");
+}
+
+#[test]
+fn s3_s4_s5_read_fixed_values_and_accept_only_those() {
+    let mut b = Bench::quiet();
+    assert_eq!(b.host("ATS3?\r"), r"\r\n013\r\n\r\nOK\r\n");
+    assert_eq!(b.host("ATS4?\r"), r"\r\n010\r\n\r\nOK\r\n");
+    assert_eq!(b.host("ATS5?\r"), r"\r\n008\r\n\r\nOK\r\n");
+    assert_eq!(b.host("ATS3=13\r"), r"\r\nOK\r\n");
+    assert_eq!(b.host("ATS3=10\r"), r"\r\nERROR\r\n");
+    assert_eq!(b.host("ATS4=13\r"), r"\r\nERROR\r\n");
+}

@@ -117,10 +117,7 @@ impl Modem {
     /// of at most 1500 bytes (manual §2.5).
     fn flush_buffers_as_push(&mut self) {
         for i in 0..LINKS {
-            loop {
-                let Some(link) = self.links[i].as_mut() else {
-                    break;
-                };
+            while let Some(link) = self.links[i].as_mut() {
                 if link.rx.is_empty() {
                     break;
                 }

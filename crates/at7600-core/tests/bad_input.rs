@@ -105,7 +105,15 @@ fn random_blobs_with_network_and_links_open_never_panic() {
 #[test]
 fn unknown_commands_are_error() {
     let mut b = Bench::quiet();
-    for cmd in ["AT+FOO", "ATB", "AT#", "AT+", "AT$X", "AT^Y=1", "AT+CIPOPENX?"] {
+    for cmd in [
+        "AT+FOO",
+        "ATB",
+        "AT#",
+        "AT+",
+        "AT$X",
+        "AT^Y=1",
+        "AT+CIPOPENX?",
+    ] {
         assert_eq!(b.host(format!("{cmd}\r")), r"\r\nERROR\r\n", "{cmd}");
     }
 }
@@ -169,7 +177,12 @@ fn malformed_send_lengths_are_ciperror_3() {
     let mut b = Bench::quiet();
     b.netopen();
     b.open_tcp(1);
-    for cmd in ["AT+CIPSEND=1,abc", "AT+CIPSEND=1,-5", "AT+CIPSEND=1,99999999999999999999", "AT+CIPSEND=1,5,6"] {
+    for cmd in [
+        "AT+CIPSEND=1,abc",
+        "AT+CIPSEND=1,-5",
+        "AT+CIPSEND=1,99999999999999999999",
+        "AT+CIPSEND=1,5,6",
+    ] {
         assert_eq!(
             b.host(format!("{cmd}\r")),
             r"\r\n+CIPERROR: 3\r\n\r\nERROR\r\n",
@@ -182,8 +195,17 @@ fn malformed_send_lengths_are_ciperror_3() {
 fn out_of_range_values_are_error() {
     let mut b = Bench::quiet();
     for cmd in [
-        "ATE2", "ATV2", "ATQ2", "ATX5", "AT&D3", "AT+CMEE=3", "AT+CFUN=2", "AT+CTZR=2",
-        "AT+CIPSRIP=2", "AT+CIPSENDMODE=2", "AT+CIPRXGET=9",
+        "ATE2",
+        "ATV2",
+        "ATQ2",
+        "ATX5",
+        "AT&D3",
+        "AT+CMEE=3",
+        "AT+CFUN=2",
+        "AT+CTZR=2",
+        "AT+CIPSRIP=2",
+        "AT+CIPSENDMODE=2",
+        "AT+CIPRXGET=9",
     ] {
         assert_eq!(b.host(format!("{cmd}\r")), r"\r\nERROR\r\n", "{cmd}");
     }
@@ -243,7 +265,10 @@ fn cipsend_fixed_length_carries_all_256_byte_values() {
     b.netopen();
     b.open_tcp(1);
     assert_eq!(b.host("AT+CIPSEND=1,256\r"), r"\r\n>");
-    assert_eq!(b.host(all_bytes()), r"\r\nOK\r\n\r\n+CIPSEND: 1,256,256\r\n");
+    assert_eq!(
+        b.host(all_bytes()),
+        r"\r\nOK\r\n\r\n+CIPSEND: 1,256,256\r\n"
+    );
     assert_eq!(b.sent_data(), [all_bytes()]);
 }
 
@@ -289,7 +314,10 @@ fn received_256_byte_values_read_back_with_ciprxget_2_and_3() {
     b.data(conn, &all_bytes());
     assert_eq!(
         b.host("AT+CIPRXGET=2,1,256\r"),
-        format!(r"\r\n+CIPRXGET: 2,1,256,256\r\n{}\r\nOK\r\n", show(&all_bytes()))
+        format!(
+            r"\r\n+CIPRXGET: 2,1,256,256\r\n{}\r\nOK\r\n",
+            show(&all_bytes())
+        )
     );
     let hex: String = all_bytes().iter().map(|v| format!("{v:02X}")).collect();
     assert_eq!(

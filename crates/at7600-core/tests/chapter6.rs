@@ -6,13 +6,22 @@ use common::Bench;
 #[test]
 fn s6_1_1_network_environment() {
     let mut b = Bench::default();
-    assert_eq!(b.host("AT+CSQ\r"), "AT+CSQ\\r\\r\\n+CSQ: 25,99\\r\\n\\r\\nOK\\r\\n");
-    assert_eq!(b.host("AT+CREG?\r"), "AT+CREG?\\r\\r\\n+CREG: 0,1\\r\\n\\r\\nOK\\r\\n");
+    assert_eq!(
+        b.host("AT+CSQ\r"),
+        "AT+CSQ\\r\\r\\n+CSQ: 25,99\\r\\n\\r\\nOK\\r\\n"
+    );
+    assert_eq!(
+        b.host("AT+CREG?\r"),
+        "AT+CREG?\\r\\r\\n+CREG: 0,1\\r\\n\\r\\nOK\\r\\n"
+    );
     assert_eq!(
         b.host("AT+CPSI?\r"),
         "AT+CPSI?\\r\\r\\n+CPSI: LTE,Online,460-00,0x1816,27593483,139,EUTRAN-BAND39,38400,5,5,-88,-868,-578,18\\r\\n\\r\\nOK\\r\\n"
     );
-    assert_eq!(b.host("AT+CGREG?\r"), "AT+CGREG?\\r\\r\\n+CGREG: 0,1\\r\\n\\r\\nOK\\r\\n");
+    assert_eq!(
+        b.host("AT+CGREG?\r"),
+        "AT+CGREG?\\r\\r\\n+CGREG: 0,1\\r\\n\\r\\nOK\\r\\n"
+    );
 }
 
 #[test]

@@ -13,7 +13,10 @@ fn opened() -> Bench {
 #[test]
 fn cipclose_test_form_lists_links() {
     let mut b = Bench::quiet();
-    assert_eq!(b.host("AT+CIPCLOSE=?\r"), r"\r\n+CIPCLOSE: (0-9)\r\n\r\nOK\r\n");
+    assert_eq!(
+        b.host("AT+CIPCLOSE=?\r"),
+        r"\r\n+CIPCLOSE: (0-9)\r\n\r\nOK\r\n"
+    );
 }
 
 #[test]
@@ -35,7 +38,10 @@ fn cipclose_read_form_is_always_ten_values() {
 fn cipclose_tcp_is_ok_then_urc() {
     let mut b = opened();
     b.open_tcp(1);
-    assert_eq!(b.host("AT+CIPCLOSE=1\r"), r"\r\nOK\r\n\r\n+CIPCLOSE: 1,0\r\n");
+    assert_eq!(
+        b.host("AT+CIPCLOSE=1\r"),
+        r"\r\nOK\r\n\r\n+CIPCLOSE: 1,0\r\n"
+    );
 }
 
 #[test]
@@ -44,28 +50,40 @@ fn cipclose_tcp_urc_comes_when_the_close_completes() {
     let conn = b.open_tcp(1);
     b.auto = false;
     assert_eq!(b.host("AT+CIPCLOSE=1\r"), r"\r\nOK\r\n");
-    assert_eq!(b.event(NetEvent::Closed { conn }), r"\r\n+CIPCLOSE: 1,0\r\n");
+    assert_eq!(
+        b.event(NetEvent::Closed { conn }),
+        r"\r\n+CIPCLOSE: 1,0\r\n"
+    );
 }
 
 #[test]
 fn cipclose_udp_is_urc_then_ok() {
     let mut b = opened();
     b.open_udp(1);
-    assert_eq!(b.host("AT+CIPCLOSE=1\r"), r"\r\n+CIPCLOSE: 1,0\r\n\r\nOK\r\n");
+    assert_eq!(
+        b.host("AT+CIPCLOSE=1\r"),
+        r"\r\n+CIPCLOSE: 1,0\r\n\r\nOK\r\n"
+    );
 }
 
 #[test]
 fn cipclose_link_not_open_is_cipclose_n_4_at_once() {
     let mut b = opened();
     b.auto = false;
-    assert_eq!(b.host("AT+CIPCLOSE=3\r"), r"\r\n+CIPCLOSE: 3,4\r\n\r\nERROR\r\n");
+    assert_eq!(
+        b.host("AT+CIPCLOSE=3\r"),
+        r"\r\n+CIPCLOSE: 3,4\r\n\r\nERROR\r\n"
+    );
     assert!(b.pending.is_empty());
 }
 
 #[test]
 fn cipclose_before_netopen_is_cipclose_n_4() {
     let mut b = Bench::quiet();
-    assert_eq!(b.host("AT+CIPCLOSE=0\r"), r"\r\n+CIPCLOSE: 0,4\r\n\r\nERROR\r\n");
+    assert_eq!(
+        b.host("AT+CIPCLOSE=0\r"),
+        r"\r\n+CIPCLOSE: 0,4\r\n\r\nERROR\r\n"
+    );
 }
 
 #[test]
@@ -89,17 +107,28 @@ fn cipclose_twice_while_closing_is_cipclose_n_4() {
     b.open_tcp(1);
     b.auto = false;
     b.host("AT+CIPCLOSE=1\r");
-    assert_eq!(b.host("AT+CIPCLOSE=1\r"), r"\r\n+CIPCLOSE: 1,4\r\n\r\nERROR\r\n");
+    assert_eq!(
+        b.host("AT+CIPCLOSE=1\r"),
+        r"\r\n+CIPCLOSE: 1,4\r\n\r\nERROR\r\n"
+    );
 }
 
 #[test]
 fn peer_closed_is_urc_ipclose_n_1_and_frees_the_link() {
     let mut b = opened();
     let conn = b.open_tcp(1);
-    assert_eq!(b.event(NetEvent::PeerClosed { conn }), r"\r\n+IPCLOSE: 1,1\r\n");
+    assert_eq!(
+        b.event(NetEvent::PeerClosed { conn }),
+        r"\r\n+IPCLOSE: 1,1\r\n"
+    );
     assert!(b.host("AT+CIPOPEN?\r").contains(r"\r\n+CIPOPEN: 1\r\n"));
-    assert_eq!(b.host("AT+CIPCLOSE=1\r"), r"\r\n+CIPCLOSE: 1,4\r\n\r\nERROR\r\n");
-    assert!(b.host("AT+CIPOPEN=1,\"TCP\",\"117.131.85.139\",5253\r").ends_with(r"+CIPOPEN: 1,0\r\n"));
+    assert_eq!(
+        b.host("AT+CIPCLOSE=1\r"),
+        r"\r\n+CIPCLOSE: 1,4\r\n\r\nERROR\r\n"
+    );
+    assert!(b
+        .host("AT+CIPOPEN=1,\"TCP\",\"117.131.85.139\",5253\r")
+        .ends_with(r"+CIPOPEN: 1,0\r\n"));
 }
 
 #[test]
@@ -108,7 +137,10 @@ fn peer_closed_in_buffer_mode_is_ipclose_at_once_and_link_counts_as_closed() {
     b.host("AT+CIPRXGET=1\r");
     let conn = b.open_tcp(1);
     b.data(conn, b"abc");
-    assert_eq!(b.event(NetEvent::PeerClosed { conn }), r"\r\n+IPCLOSE: 1,1\r\n");
+    assert_eq!(
+        b.event(NetEvent::PeerClosed { conn }),
+        r"\r\n+IPCLOSE: 1,1\r\n"
+    );
     assert_eq!(
         b.host("AT+CIPCLOSE?\r"),
         r"\r\n+CIPCLOSE: 0,0,0,0,0,0,0,0,0,0\r\n\r\nOK\r\n"
@@ -122,6 +154,12 @@ fn cipclose_on_a_peer_closed_link_with_data_frees_it() {
     let conn = b.open_tcp(1);
     b.data(conn, b"abc");
     b.event(NetEvent::PeerClosed { conn });
-    assert_eq!(b.host("AT+CIPCLOSE=1\r"), r"\r\nOK\r\n\r\n+CIPCLOSE: 1,0\r\n");
-    assert_eq!(b.host("AT+CIPRXGET=4,1\r"), r"\r\n+IP ERROR: No data\r\n\r\nERROR\r\n");
+    assert_eq!(
+        b.host("AT+CIPCLOSE=1\r"),
+        r"\r\nOK\r\n\r\n+CIPCLOSE: 1,0\r\n"
+    );
+    assert_eq!(
+        b.host("AT+CIPRXGET=4,1\r"),
+        r"\r\n+IP ERROR: No data\r\n\r\nERROR\r\n"
+    );
 }

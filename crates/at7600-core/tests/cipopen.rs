@@ -78,7 +78,9 @@ fn cipopen_tcp_domain_name_is_resolved_and_read_shows_the_address() {
         b.host("AT+CIPOPEN=3,\"TCP\",\"peer.test\",5253\r"),
         r"\r\nOK\r\n\r\n+CIPOPEN: 3,0\r\n"
     );
-    assert!(b.host("AT+CIPOPEN?\r").contains(r#"\r\n+CIPOPEN: 3,"TCP","117.131.85.139",5253,-1\r\n"#));
+    assert!(b
+        .host("AT+CIPOPEN?\r")
+        .contains(r#"\r\n+CIPOPEN: 3,"TCP","117.131.85.139",5253,-1\r\n"#));
 }
 
 #[test]
@@ -119,8 +121,14 @@ fn cipopen_tcp_timeout_is_urc_cipopen_n_10() {
         r"\r\nOK\r\n"
     );
     assert_eq!(b.advance(Duration::from_millis(2999)), "");
-    assert_eq!(b.advance(Duration::from_millis(1)), r"\r\n+CIPOPEN: 1,10\r\n");
-    assert!(b.pending.iter().any(|c| matches!(c, NetCommand::Close { .. })));
+    assert_eq!(
+        b.advance(Duration::from_millis(1)),
+        r"\r\n+CIPOPEN: 1,10\r\n"
+    );
+    assert!(b
+        .pending
+        .iter()
+        .any(|c| matches!(c, NetCommand::Close { .. })));
     assert!(b.host("AT+CIPOPEN?\r").contains(r"\r\n+CIPOPEN: 1\r\n"));
 }
 
@@ -131,7 +139,9 @@ fn cipopen_udp_without_remote_is_urc_before_ok() {
         b.host("AT+CIPOPEN=1,\"UDP\",,,5000\r"),
         r"\r\n+CIPOPEN: 1,0\r\n\r\nOK\r\n"
     );
-    assert!(b.host("AT+CIPOPEN?\r").contains(r#"\r\n+CIPOPEN: 1,"UDP","0.0.0.0",0,-1\r\n"#));
+    assert!(b
+        .host("AT+CIPOPEN?\r")
+        .contains(r#"\r\n+CIPOPEN: 1,"UDP","0.0.0.0",0,-1\r\n"#));
 }
 
 #[test]
@@ -276,7 +286,10 @@ fn cipclose_while_connecting_abandons_without_cipopen_report() {
     b.auto = false;
     b.host("AT+CIPOPEN=1,\"TCP\",\"117.131.85.139\",5253\r");
     let conn = b.last_conn();
-    assert_eq!(b.host("AT+CIPCLOSE=1\r"), r"\r\nOK\r\n\r\n+CIPCLOSE: 1,0\r\n");
+    assert_eq!(
+        b.host("AT+CIPCLOSE=1\r"),
+        r"\r\nOK\r\n\r\n+CIPCLOSE: 1,0\r\n"
+    );
     assert_eq!(
         b.event(NetEvent::Opened {
             conn,

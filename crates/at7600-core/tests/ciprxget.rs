@@ -100,8 +100,14 @@ fn ciprxget_2_default_and_max_length_is_1500() {
     let (mut b, conn) = buffered();
     b.data(conn, &[b'a'; 2000]);
     let out = b.host("AT+CIPRXGET=2,1\r");
-    assert!(out.starts_with(r"\r\n+CIPRXGET: 2,1,1500,500\r\naaa"), "{out}");
-    assert_eq!(out.len(), r"\r\n+CIPRXGET: 2,1,1500,500\r\n".len() + 1500 + r"\r\nOK\r\n".len());
+    assert!(
+        out.starts_with(r"\r\n+CIPRXGET: 2,1,1500,500\r\naaa"),
+        "{out}"
+    );
+    assert_eq!(
+        out.len(),
+        r"\r\n+CIPRXGET: 2,1,1500,500\r\n".len() + 1500 + r"\r\nOK\r\n".len()
+    );
     assert_eq!(
         b.host("AT+CIPRXGET=2,1,1501\r"),
         r"\r\n+IP ERROR: Invalid parameter\r\n\r\nERROR\r\n"
@@ -115,7 +121,10 @@ fn ciprxget_3_default_and_max_length_is_750() {
     let out = b.host("AT+CIPRXGET=3,1\r");
     assert_eq!(
         out,
-        format!(r"\r\n+CIPRXGET: 3,1,750,250\r\n{}\r\nOK\r\n", "11".repeat(750))
+        format!(
+            r"\r\n+CIPRXGET: 3,1,750,250\r\n{}\r\nOK\r\n",
+            "11".repeat(750)
+        )
     );
     assert_eq!(
         b.host("AT+CIPRXGET=3,1,751\r"),
@@ -145,20 +154,32 @@ fn ciprxget_link_out_of_range_is_ip_error_invalid_parameter() {
 #[test]
 fn ciprxget_empty_buffer_is_ip_error_no_data() {
     let (mut b, _) = buffered();
-    assert_eq!(b.host("AT+CIPRXGET=2,1\r"), r"\r\n+IP ERROR: No data\r\n\r\nERROR\r\n");
-    assert_eq!(b.host("AT+CIPRXGET=3,1\r"), r"\r\n+IP ERROR: No data\r\n\r\nERROR\r\n");
+    assert_eq!(
+        b.host("AT+CIPRXGET=2,1\r"),
+        r"\r\n+IP ERROR: No data\r\n\r\nERROR\r\n"
+    );
+    assert_eq!(
+        b.host("AT+CIPRXGET=3,1\r"),
+        r"\r\n+IP ERROR: No data\r\n\r\nERROR\r\n"
+    );
 }
 
 #[test]
 fn ciprxget_4_on_an_empty_open_link_is_0() {
     let (mut b, _) = buffered();
-    assert_eq!(b.host("AT+CIPRXGET=4,1\r"), r"\r\n+CIPRXGET: 4,1,0\r\n\r\nOK\r\n");
+    assert_eq!(
+        b.host("AT+CIPRXGET=4,1\r"),
+        r"\r\n+CIPRXGET: 4,1,0\r\n\r\nOK\r\n"
+    );
 }
 
 #[test]
 fn ciprxget_4_on_a_link_not_established_is_ip_error_no_data() {
     let (mut b, _) = buffered();
-    assert_eq!(b.host("AT+CIPRXGET=4,2\r"), r"\r\n+IP ERROR: No data\r\n\r\nERROR\r\n");
+    assert_eq!(
+        b.host("AT+CIPRXGET=4,2\r"),
+        r"\r\n+IP ERROR: No data\r\n\r\nERROR\r\n"
+    );
 }
 
 #[test]
@@ -169,7 +190,10 @@ fn ciprxget_udp_reads_never_merge_datagrams() {
     let conn = b.open_udp(1);
     assert_eq!(b.datagram(conn, b"hello"), r"\r\n+CIPRXGET: 1,1\r\n");
     assert_eq!(b.datagram(conn, b"world!"), "");
-    assert_eq!(b.host("AT+CIPRXGET=4,1\r"), r"\r\n+CIPRXGET: 4,1,11\r\n\r\nOK\r\n");
+    assert_eq!(
+        b.host("AT+CIPRXGET=4,1\r"),
+        r"\r\n+CIPRXGET: 4,1,11\r\n\r\nOK\r\n"
+    );
     assert_eq!(
         b.host("AT+CIPRXGET=2,1,100\r"),
         r"\r\n+CIPRXGET: 2,1,5,6\r\nhello\r\nOK\r\n"
@@ -188,7 +212,10 @@ fn ciprxget_udp_reads_never_merge_datagrams() {
 fn ciprxget_data_stays_readable_after_the_peer_closed() {
     let (mut b, conn) = buffered();
     b.data(conn, b"last words");
-    assert_eq!(b.event(NetEvent::PeerClosed { conn }), r"\r\n+IPCLOSE: 1,1\r\n");
+    assert_eq!(
+        b.event(NetEvent::PeerClosed { conn }),
+        r"\r\n+IPCLOSE: 1,1\r\n"
+    );
     assert_eq!(
         b.host("AT+CIPRXGET=2,1,5\r"),
         r"\r\n+CIPRXGET: 2,1,5,5\r\nlast \r\nOK\r\n"
@@ -273,15 +300,24 @@ fn buffer_mode_link_stops_reading_at_64_kib_and_resumes_at_half() {
     assert_eq!(pauses(&b), [format!("pause {conn}")]);
     // Nothing received is dropped, even past the limit.
     b.data(conn, &[8u8; 10]);
-    assert_eq!(b.host("AT+CIPRXGET=4,1\r"), r"\r\n+CIPRXGET: 4,1,65546\r\n\r\nOK\r\n");
+    assert_eq!(
+        b.host("AT+CIPRXGET=4,1\r"),
+        r"\r\n+CIPRXGET: 4,1,65546\r\n\r\nOK\r\n"
+    );
     // Read down to just above half: still paused; one more read resumes.
     for _ in 0..21 {
         b.host("AT+CIPRXGET=2,1\r");
     }
-    assert_eq!(b.host("AT+CIPRXGET=4,1\r"), r"\r\n+CIPRXGET: 4,1,34046\r\n\r\nOK\r\n");
+    assert_eq!(
+        b.host("AT+CIPRXGET=4,1\r"),
+        r"\r\n+CIPRXGET: 4,1,34046\r\n\r\nOK\r\n"
+    );
     assert_eq!(pauses(&b).len(), 1);
     b.host("AT+CIPRXGET=2,1\r");
-    assert_eq!(pauses(&b), [format!("pause {conn}"), format!("resume {conn}")]);
+    assert_eq!(
+        pauses(&b),
+        [format!("pause {conn}"), format!("resume {conn}")]
+    );
 }
 
 #[test]
@@ -293,14 +329,26 @@ fn direct_push_stops_every_link_while_the_host_is_not_reading() {
     // The host stops reading: feed the modem directly and leave its output alone.
     // Each report is 1500 bytes plus a 44-byte header: 42 fit in 64 KiB, 43 do not.
     for _ in 0..42 {
-        b.modem.handle_net(b.now, NetEvent::Data { conn: c1, data: vec![1; 1500] });
+        b.modem.handle_net(
+            b.now,
+            NetEvent::Data {
+                conn: c1,
+                data: vec![1; 1500],
+            },
+        );
     }
     let mut cmds = Vec::new();
     while let Some(c) = b.modem.poll_net() {
         cmds.push(c);
     }
     assert!(cmds.is_empty(), "{cmds:?}");
-    b.modem.handle_net(b.now, NetEvent::Data { conn: c1, data: vec![1; 1500] });
+    b.modem.handle_net(
+        b.now,
+        NetEvent::Data {
+            conn: c1,
+            data: vec![1; 1500],
+        },
+    );
     while let Some(c) = b.modem.poll_net() {
         cmds.push(c);
     }

@@ -54,7 +54,10 @@ fn cipsend_fixed_length_waits_for_all_bytes() {
 fn cipsend_fixed_length_takes_ctrl_z_esc_and_etx_as_data() {
     let mut b = tcp();
     b.host("AT+CIPSEND=1,4\r");
-    assert_eq!(b.host(b"\x1a\x1b\x03\r"), r"\r\nOK\r\n\r\n+CIPSEND: 1,4,4\r\n");
+    assert_eq!(
+        b.host(b"\x1a\x1b\x03\r"),
+        r"\r\nOK\r\n\r\n+CIPSEND: 1,4,4\r\n"
+    );
     assert_eq!(b.sent_data(), [b"\x1a\x1b\x03\r".to_vec()]);
 }
 
@@ -62,7 +65,10 @@ fn cipsend_fixed_length_takes_ctrl_z_esc_and_etx_as_data() {
 fn cipsend_variable_length_ends_with_ctrl_z() {
     let mut b = tcp();
     assert_eq!(b.host("AT+CIPSEND=1\r"), r"\r\n>");
-    assert_eq!(b.host("HELLOWORLD\x1a"), r"\r\nOK\r\n\r\n+CIPSEND: 1,10,10\r\n");
+    assert_eq!(
+        b.host("HELLOWORLD\x1a"),
+        r"\r\nOK\r\n\r\n+CIPSEND: 1,10,10\r\n"
+    );
     assert_eq!(b.sent_data(), [b"HELLOWORLD".to_vec()]);
 }
 
@@ -114,13 +120,19 @@ fn cipsend_fixed_1500_is_the_maximum() {
 #[test]
 fn cipsend_fixed_1501_is_ciperror_3() {
     let mut b = tcp();
-    assert_eq!(b.host("AT+CIPSEND=1,1501\r"), r"\r\n+CIPERROR: 3\r\n\r\nERROR\r\n");
+    assert_eq!(
+        b.host("AT+CIPSEND=1,1501\r"),
+        r"\r\n+CIPERROR: 3\r\n\r\nERROR\r\n"
+    );
 }
 
 #[test]
 fn cipsend_length_0_is_ciperror_3() {
     let mut b = tcp();
-    assert_eq!(b.host("AT+CIPSEND=1,0\r"), r"\r\n+CIPERROR: 3\r\n\r\nERROR\r\n");
+    assert_eq!(
+        b.host("AT+CIPSEND=1,0\r"),
+        r"\r\n+CIPERROR: 3\r\n\r\nERROR\r\n"
+    );
 }
 
 #[test]
@@ -190,13 +202,19 @@ fn cipsend_variable_payload_and_next_command_in_one_read() {
 #[test]
 fn cipsend_to_a_link_not_open_is_ciperror_3() {
     let mut b = tcp();
-    assert_eq!(b.host("AT+CIPSEND=2,5\r"), r"\r\n+CIPERROR: 3\r\n\r\nERROR\r\n");
+    assert_eq!(
+        b.host("AT+CIPSEND=2,5\r"),
+        r"\r\n+CIPERROR: 3\r\n\r\nERROR\r\n"
+    );
 }
 
 #[test]
 fn cipsend_before_netopen_is_ciperror_3() {
     let mut b = Bench::quiet();
-    assert_eq!(b.host("AT+CIPSEND=0,5\r"), r"\r\n+CIPERROR: 3\r\n\r\nERROR\r\n");
+    assert_eq!(
+        b.host("AT+CIPSEND=0,5\r"),
+        r"\r\n+CIPERROR: 3\r\n\r\nERROR\r\n"
+    );
 }
 
 #[test]
@@ -219,7 +237,13 @@ fn cipsend_tcp_ignores_a_destination() {
     let mut b = tcp();
     assert_eq!(b.host("AT+CIPSEND=1,2,\"1.2.3.4\",9\r"), r"\r\n>");
     b.host("hi");
-    assert!(matches!(b.log.iter().rev().find(|c| matches!(c, NetCommand::Send { .. } | NetCommand::SendTo { .. })), Some(NetCommand::Send { .. })));
+    assert!(matches!(
+        b.log
+            .iter()
+            .rev()
+            .find(|c| matches!(c, NetCommand::Send { .. } | NetCommand::SendTo { .. })),
+        Some(NetCommand::Send { .. })
+    ));
 }
 
 fn udp() -> Bench {
@@ -243,7 +267,10 @@ fn cipsend_udp_fixed_length_with_destination() {
     assert_eq!(b.host("HELLO"), r"\r\nOK\r\n\r\n+CIPSEND: 1,5,5\r\n");
     assert_eq!(
         last_send_to(&b),
-        Some(("117.131.85.139:5254".parse().expect("addr"), b"HELLO".to_vec()))
+        Some((
+            "117.131.85.139:5254".parse().expect("addr"),
+            b"HELLO".to_vec()
+        ))
     );
 }
 
@@ -251,17 +278,26 @@ fn cipsend_udp_fixed_length_with_destination() {
 fn cipsend_udp_variable_length_with_destination() {
     let mut b = udp();
     assert_eq!(b.host("AT+CIPSEND=1,,\"117.131.85.139\",5254\r"), r"\r\n>");
-    assert_eq!(b.host("HELLOSERVER\x1a"), r"\r\nOK\r\n\r\n+CIPSEND: 1,11,11\r\n");
+    assert_eq!(
+        b.host("HELLOSERVER\x1a"),
+        r"\r\nOK\r\n\r\n+CIPSEND: 1,11,11\r\n"
+    );
     assert_eq!(
         last_send_to(&b),
-        Some(("117.131.85.139:5254".parse().expect("addr"), b"HELLOSERVER".to_vec()))
+        Some((
+            "117.131.85.139:5254".parse().expect("addr"),
+            b"HELLOSERVER".to_vec()
+        ))
     );
 }
 
 #[test]
 fn cipsend_udp_without_destination_is_ciperror_3() {
     let mut b = udp();
-    assert_eq!(b.host("AT+CIPSEND=1,5\r"), r"\r\n+CIPERROR: 3\r\n\r\nERROR\r\n");
+    assert_eq!(
+        b.host("AT+CIPSEND=1,5\r"),
+        r"\r\n+CIPERROR: 3\r\n\r\nERROR\r\n"
+    );
 }
 
 #[test]
@@ -301,12 +337,18 @@ fn send_with_outcome(outcome: SendOutcome) -> String {
 
 #[test]
 fn cipsend_report_waits_for_the_stack() {
-    assert_eq!(send_with_outcome(SendOutcome::Accepted), r"\r\n+CIPSEND: 1,5,5\r\n");
+    assert_eq!(
+        send_with_outcome(SendOutcome::Accepted),
+        r"\r\n+CIPSEND: 1,5,5\r\n"
+    );
 }
 
 #[test]
 fn cipsend_buffer_full_reports_cnf_0() {
-    assert_eq!(send_with_outcome(SendOutcome::Full), r"\r\n+CIPSEND: 1,5,0\r\n");
+    assert_eq!(
+        send_with_outcome(SendOutcome::Full),
+        r"\r\n+CIPSEND: 1,5,0\r\n"
+    );
 }
 
 #[test]
@@ -324,7 +366,10 @@ fn cipsend_reports_of_a_link_closed_meanwhile_still_come() {
     b.auto = false;
     b.host("AT+CIPSEND=1,5\r");
     b.host("HELLO");
-    assert_eq!(b.event(NetEvent::PeerClosed { conn }), r"\r\n+IPCLOSE: 1,1\r\n");
+    assert_eq!(
+        b.event(NetEvent::PeerClosed { conn }),
+        r"\r\n+IPCLOSE: 1,1\r\n"
+    );
     assert_eq!(
         b.event(NetEvent::SendDone {
             conn,
@@ -362,9 +407,15 @@ fn cipsendmode_1_holds_the_report_until_the_peer_acknowledged() {
         ""
     );
     b.advance(Duration::from_millis(100));
-    assert!(b.pending.iter().any(|c| matches!(c, NetCommand::QueryAck { .. })));
+    assert!(b
+        .pending
+        .iter()
+        .any(|c| matches!(c, NetCommand::QueryAck { .. })));
     assert_eq!(b.event(NetEvent::AckStatus { conn, acked: 3 }), "");
-    assert_eq!(b.event(NetEvent::AckStatus { conn, acked: 5 }), r"\r\n+CIPSEND: 1,5,5\r\n");
+    assert_eq!(
+        b.event(NetEvent::AckStatus { conn, acked: 5 }),
+        r"\r\n+CIPSEND: 1,5,5\r\n"
+    );
 }
 
 #[test]
@@ -418,8 +469,14 @@ fn cipsendmode_1_reports_each_send_when_the_ack_covers_it() {
             outcome: SendOutcome::Accepted,
         });
     }
-    assert_eq!(b.event(NetEvent::AckStatus { conn, acked: 5 }), r"\r\n+CIPSEND: 1,5,5\r\n");
-    assert_eq!(b.event(NetEvent::AckStatus { conn, acked: 10 }), r"\r\n+CIPSEND: 1,5,5\r\n");
+    assert_eq!(
+        b.event(NetEvent::AckStatus { conn, acked: 5 }),
+        r"\r\n+CIPSEND: 1,5,5\r\n"
+    );
+    assert_eq!(
+        b.event(NetEvent::AckStatus { conn, acked: 10 }),
+        r"\r\n+CIPSEND: 1,5,5\r\n"
+    );
 }
 
 #[test]
@@ -429,6 +486,9 @@ fn cipsend_to_a_link_that_closed_while_the_payload_was_typed_reports_minus_1() {
     b.host("AT+CIPSEND=1,5\r");
     b.host("HE");
     assert_eq!(b.event(NetEvent::PeerClosed { conn }), "");
-    assert_eq!(b.host("LLO"), r"\r\nOK\r\n\r\n+IPCLOSE: 1,1\r\n\r\n+CIPSEND: 1,5,-1\r\n");
+    assert_eq!(
+        b.host("LLO"),
+        r"\r\nOK\r\n\r\n+IPCLOSE: 1,1\r\n\r\n+CIPSEND: 1,5,-1\r\n"
+    );
     assert!(b.sent_data().is_empty());
 }

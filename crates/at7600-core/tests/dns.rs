@@ -82,9 +82,16 @@ fn cdnsgip_invalid_names_are_error() {
         long_label.as_str(),
         long_name.as_str(),
     ] {
-        assert_eq!(b.host(format!("AT+CDNSGIP={bad}\r")), r"\r\nERROR\r\n", "{bad}");
+        assert_eq!(
+            b.host(format!("AT+CDNSGIP={bad}\r")),
+            r"\r\nERROR\r\n",
+            "{bad}"
+        );
     }
-    assert!(b.log.iter().all(|c| !matches!(c, NetCommand::Resolve { .. })));
+    assert!(b
+        .log
+        .iter()
+        .all(|c| !matches!(c, NetCommand::Resolve { .. })));
 }
 
 #[test]

@@ -42,7 +42,10 @@ fn atv0_with_echo() {
 fn atv0_ip_error_is_text_then_4() {
     let mut b = Bench::quiet();
     b.host("ATV0\r");
-    assert_eq!(b.host("AT+IPADDR\r"), r"+IP ERROR: Network not opened\r\n4\r");
+    assert_eq!(
+        b.host("AT+IPADDR\r"),
+        r"+IP ERROR: Network not opened\r\n4\r"
+    );
 }
 
 #[test]
@@ -68,7 +71,10 @@ fn cgmi_cgmm_cgmr_cgsn_ciccid() {
     assert_eq!(ask("AT+CGMM"), r"\r\nAT7600\r\n\r\nOK\r\n");
     assert_eq!(ask("AT+CGMR"), r"\r\n+CGMR: AT7600M21_V1.0\r\n\r\nOK\r\n");
     assert_eq!(ask("AT+CGSN"), r"\r\n867584030012347\r\n\r\nOK\r\n");
-    assert_eq!(ask("AT+CICCID"), r"\r\n+ICCID: 89860012345678901234\r\n\r\nOK\r\n");
+    assert_eq!(
+        ask("AT+CICCID"),
+        r"\r\n+ICCID: 89860012345678901234\r\n\r\nOK\r\n"
+    );
 }
 
 #[test]
@@ -133,14 +139,20 @@ fn cgatt_read_and_write() {
 
 #[test]
 fn cops_read_names_the_operator() {
-    assert_eq!(ask("AT+COPS?"), r#"\r\n+COPS: 0,0,"CHINA MOBILE",7\r\n\r\nOK\r\n"#);
+    assert_eq!(
+        ask("AT+COPS?"),
+        r#"\r\n+COPS: 0,0,"CHINA MOBILE",7\r\n\r\nOK\r\n"#
+    );
 }
 
 #[test]
 fn cgdcont_accepts_the_extra_fields() {
     let mut b = Bench::quiet();
     assert_eq!(b.host("AT+CGDCONT=1,\"IP\",\"CMNET\"\r"), r"\r\nOK\r\n");
-    assert_eq!(b.host("AT+CGDCONT=1,\"IP\",\"CMNET\",\"0.0.0.0\",0,0\r"), r"\r\nOK\r\n");
+    assert_eq!(
+        b.host("AT+CGDCONT=1,\"IP\",\"CMNET\",\"0.0.0.0\",0,0\r"),
+        r"\r\nOK\r\n"
+    );
     assert_eq!(
         b.host("AT+CGDCONT?\r"),
         r#"\r\n+CGDCONT: 1,"IP","CMNET","0.0.0.0",0,0\r\n\r\nOK\r\n"#
@@ -154,7 +166,10 @@ fn cgsockcont_csocksetpn_cgauth() {
     let mut b = Bench::quiet();
     assert_eq!(b.host("AT+CGSOCKCONT=1,\"IP\",\"CMNET\"\r"), r"\r\nOK\r\n");
     assert_eq!(b.host("AT+CSOCKSETPN=1\r"), r"\r\nOK\r\n");
-    assert_eq!(b.host("AT+CSOCKSETPN?\r"), r"\r\n+CSOCKSETPN: 1\r\n\r\nOK\r\n");
+    assert_eq!(
+        b.host("AT+CSOCKSETPN?\r"),
+        r"\r\n+CSOCKSETPN: 1\r\n\r\nOK\r\n"
+    );
     assert_eq!(b.host("AT+CSOCKSETPN=25\r"), r"\r\nERROR\r\n");
     assert_eq!(b.host("AT+CGAUTH=1,1,\"pass\",\"user\"\r"), r"\r\nOK\r\n");
     assert_eq!(b.host("AT+CGAUTH=1,4\r"), r"\r\nERROR\r\n");
@@ -181,7 +196,10 @@ fn cmee_2_unknown_command_is_cme_error_unknown() {
     b.host("AT+CMEE=2\r");
     assert_eq!(b.host("AT+CMEE?\r"), r"\r\n+CMEE: 2\r\n\r\nOK\r\n");
     assert_eq!(b.host("AT+FOO\r"), r"\r\n+CME ERROR: unknown\r\n");
-    assert_eq!(b.host("AT+CGATT=7\r"), r"\r\n+CME ERROR: Incorrect parameters\r\n");
+    assert_eq!(
+        b.host("AT+CGATT=7\r"),
+        r"\r\n+CME ERROR: Incorrect parameters\r\n"
+    );
 }
 
 #[test]
@@ -217,7 +235,9 @@ fn cfun_0_takes_the_radio_down() {
 
 #[test]
 fn and_d_and_f_z_x_and_e_are_ok() {
-    for cmd in ["AT&D0", "AT&D1", "AT&D2", "AT&F", "ATZ", "ATX4", "ATX0", "AT&E0", "AT&E1"] {
+    for cmd in [
+        "AT&D0", "AT&D1", "AT&D2", "AT&F", "ATZ", "ATX4", "ATX0", "AT&E0", "AT&E1",
+    ] {
         assert_eq!(ask(cmd), r"\r\nOK\r\n", "{cmd}");
     }
     assert_eq!(ask("AT&D3"), r"\r\nERROR\r\n");

@@ -80,7 +80,10 @@ fn a_slash_repeats_the_last_command_line() {
 #[test]
 fn backspace_and_del_edit_the_line() {
     let mut b = Bench::default();
-    assert_eq!(b.host(b"AT+CSX\x08Q\r"), r"AT+CSX\x08Q\r\r\n+CSQ: 25,99\r\n\r\nOK\r\n");
+    assert_eq!(
+        b.host(b"AT+CSX\x08Q\r"),
+        r"AT+CSX\x08Q\r\r\n+CSQ: 25,99\r\n\r\nOK\r\n"
+    );
     assert!(b.host(b"ATI9\x7f\r").ends_with(r"\r\nOK\r\n"));
 }
 

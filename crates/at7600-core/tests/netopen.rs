@@ -85,7 +85,10 @@ fn netclose_answers_ok_then_urc_netclose_0() {
 fn netclose_when_not_open_is_netclose_2_error_at_once() {
     let mut b = Bench::quiet();
     b.auto = false;
-    assert_eq!(b.host("AT+NETCLOSE\r"), r"\r\n+NETCLOSE: 2\r\n\r\nERROR\r\n");
+    assert_eq!(
+        b.host("AT+NETCLOSE\r"),
+        r"\r\n+NETCLOSE: 2\r\n\r\nERROR\r\n"
+    );
     assert!(b.pending.is_empty());
 }
 
@@ -106,7 +109,10 @@ fn netclose_closes_open_links_silently() {
 fn ipaddr_reports_the_pdp_address() {
     let mut b = Bench::quiet();
     b.host("AT+NETOPEN\r");
-    assert_eq!(b.host("AT+IPADDR\r"), r"\r\n+IPADDR: 10.148.0.17\r\n\r\nOK\r\n");
+    assert_eq!(
+        b.host("AT+IPADDR\r"),
+        r"\r\n+IPADDR: 10.148.0.17\r\n\r\nOK\r\n"
+    );
 }
 
 #[test]
@@ -154,7 +160,10 @@ fn after_network_loss_links_close_with_cipclose_then_netclose() {
         b.host("AT+CIPCLOSE?\r"),
         r"\r\n+CIPCLOSE: 0,0,0,0,0,0,0,0,0,0\r\n\r\nOK\r\n"
     );
-    assert_eq!(b.host("AT+CIPCLOSE=1\r"), r"\r\nOK\r\n\r\n+CIPCLOSE: 1,0\r\n");
+    assert_eq!(
+        b.host("AT+CIPCLOSE=1\r"),
+        r"\r\nOK\r\n\r\n+CIPCLOSE: 1,0\r\n"
+    );
     assert_eq!(b.host("AT+NETCLOSE\r"), r"\r\nOK\r\n\r\n+NETCLOSE: 0\r\n");
 }
 
@@ -164,7 +173,10 @@ fn after_network_loss_cipsend_is_ciperror_3() {
     b.netopen();
     b.open_tcp(1);
     b.event(NetEvent::NetworkLost);
-    assert_eq!(b.host("AT+CIPSEND=1,5\r"), r"\r\n+CIPERROR: 3\r\n\r\nERROR\r\n");
+    assert_eq!(
+        b.host("AT+CIPSEND=1,5\r"),
+        r"\r\n+CIPERROR: 3\r\n\r\nERROR\r\n"
+    );
 }
 
 #[test]

@@ -42,8 +42,14 @@ fn serverstart_then_read_lists_listening_servers() {
 #[test]
 fn serverstart_before_netopen_is_ciperror_2() {
     let mut b = Bench::quiet();
-    assert_eq!(b.host("AT+SERVERSTART=8080,0\r"), r"\r\n+CIPERROR: 2\r\n\r\nERROR\r\n");
-    assert_eq!(b.host("AT+SERVERSTART?\r"), r"\r\n+CIPERROR: 2\r\n\r\nERROR\r\n");
+    assert_eq!(
+        b.host("AT+SERVERSTART=8080,0\r"),
+        r"\r\n+CIPERROR: 2\r\n\r\nERROR\r\n"
+    );
+    assert_eq!(
+        b.host("AT+SERVERSTART?\r"),
+        r"\r\n+CIPERROR: 2\r\n\r\nERROR\r\n"
+    );
 }
 
 #[test]
@@ -62,7 +68,10 @@ fn serverstart_bad_port_index_or_backlog_is_ciperror_3() {
 fn serverstart_index_in_use_is_ciperror_7() {
     let mut b = opened();
     b.host("AT+SERVERSTART=8080,0\r");
-    assert_eq!(b.host("AT+SERVERSTART=8081,0\r"), r"\r\n+CIPERROR: 7\r\n\r\nERROR\r\n");
+    assert_eq!(
+        b.host("AT+SERVERSTART=8081,0\r"),
+        r"\r\n+CIPERROR: 7\r\n\r\nERROR\r\n"
+    );
 }
 
 #[test]
@@ -89,7 +98,10 @@ fn serverstart_port_not_bindable_is_ciperror_6() {
 fn accepted_client_is_urc_client_and_shows_its_server_in_cipopen_read() {
     let mut b = opened();
     b.host("AT+SERVERSTART=9090,1\r");
-    assert_eq!(accept(&mut b, 1, 1), r"\r\n+CLIENT: 0,1,192.168.108.5:57202\r\n");
+    assert_eq!(
+        accept(&mut b, 1, 1),
+        r"\r\n+CLIENT: 0,1,192.168.108.5:57202\r\n"
+    );
     assert!(b
         .host("AT+CIPOPEN?\r")
         .starts_with(r#"\r\n+CIPOPEN: 0,"TCP","192.168.108.5",57202,1\r\n+CIPOPEN: 1\r\n"#));
@@ -101,7 +113,10 @@ fn accepted_client_takes_the_lowest_free_link() {
     b.open_tcp(0);
     b.open_tcp(1);
     b.host("AT+SERVERSTART=8080,0\r");
-    assert_eq!(accept(&mut b, 0, 1), r"\r\n+CLIENT: 2,0,192.168.108.5:57202\r\n");
+    assert_eq!(
+        accept(&mut b, 0, 1),
+        r"\r\n+CLIENT: 2,0,192.168.108.5:57202\r\n"
+    );
 }
 
 #[test]
@@ -118,7 +133,10 @@ fn accepted_socket_variable_length_send_is_ciperror_4() {
     let mut b = opened();
     b.host("AT+SERVERSTART=8080,0\r");
     accept(&mut b, 0, 1);
-    assert_eq!(b.host("AT+CIPSEND=0\r"), r"\r\n+CIPERROR: 4\r\n\r\nERROR\r\n");
+    assert_eq!(
+        b.host("AT+CIPSEND=0\r"),
+        r"\r\n+CIPERROR: 4\r\n\r\nERROR\r\n"
+    );
 }
 
 #[test]
@@ -129,14 +147,20 @@ fn client_refused_when_all_ten_links_are_in_use() {
     }
     b.host("AT+SERVERSTART=8080,0\r");
     assert_eq!(accept(&mut b, 0, 7), "");
-    assert!(b.log.iter().any(|c| matches!(c, NetCommand::Close { conn } if *conn == ConnId::accepted(7))));
+    assert!(b
+        .log
+        .iter()
+        .any(|c| matches!(c, NetCommand::Close { conn } if *conn == ConnId::accepted(7))));
 }
 
 #[test]
 fn serverstop_is_serverstop_i_0_then_ok() {
     let mut b = opened();
     b.host("AT+SERVERSTART=8080,0\r");
-    assert_eq!(b.host("AT+SERVERSTOP=0\r"), r"\r\n+SERVERSTOP: 0,0\r\n\r\nOK\r\n");
+    assert_eq!(
+        b.host("AT+SERVERSTOP=0\r"),
+        r"\r\n+SERVERSTOP: 0,0\r\n\r\nOK\r\n"
+    );
     assert_eq!(b.host("AT+SERVERSTART?\r"), r"\r\nOK\r\n");
 }
 
@@ -145,21 +169,36 @@ fn serverstop_refused_while_an_accepted_socket_is_open() {
     let mut b = opened();
     b.host("AT+SERVERSTART=9090,1\r");
     accept(&mut b, 1, 1);
-    assert_eq!(b.host("AT+SERVERSTOP=1\r"), r"\r\n+SERVERSTOP: 1,9\r\n\r\nERROR\r\n");
-    assert_eq!(b.host("AT+CIPCLOSE=0\r"), r"\r\nOK\r\n\r\n+CIPCLOSE: 0,0\r\n");
-    assert_eq!(b.host("AT+SERVERSTOP=1\r"), r"\r\n+SERVERSTOP: 1,0\r\n\r\nOK\r\n");
+    assert_eq!(
+        b.host("AT+SERVERSTOP=1\r"),
+        r"\r\n+SERVERSTOP: 1,9\r\n\r\nERROR\r\n"
+    );
+    assert_eq!(
+        b.host("AT+CIPCLOSE=0\r"),
+        r"\r\nOK\r\n\r\n+CIPCLOSE: 0,0\r\n"
+    );
+    assert_eq!(
+        b.host("AT+SERVERSTOP=1\r"),
+        r"\r\n+SERVERSTOP: 1,0\r\n\r\nOK\r\n"
+    );
 }
 
 #[test]
 fn serverstop_on_a_server_not_listening_is_serverstop_i_4() {
     let mut b = opened();
-    assert_eq!(b.host("AT+SERVERSTOP=2\r"), r"\r\n+SERVERSTOP: 2,4\r\n\r\nERROR\r\n");
+    assert_eq!(
+        b.host("AT+SERVERSTOP=2\r"),
+        r"\r\n+SERVERSTOP: 2,4\r\n\r\nERROR\r\n"
+    );
 }
 
 #[test]
 fn serverstop_test_form_and_bad_index() {
     let mut b = opened();
-    assert_eq!(b.host("AT+SERVERSTOP=?\r"), r"\r\n+SERVERSTOP: (0-3)\r\n\r\nOK\r\n");
+    assert_eq!(
+        b.host("AT+SERVERSTOP=?\r"),
+        r"\r\n+SERVERSTOP: (0-3)\r\n\r\nOK\r\n"
+    );
     assert_eq!(b.host("AT+SERVERSTOP=4\r"), r"\r\nERROR\r\n");
 }
 

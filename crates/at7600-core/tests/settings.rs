@@ -15,7 +15,10 @@ fn tcp() -> (Bench, at7600_core::ConnId) {
 #[test]
 fn ciphead_forms() {
     let mut b = Bench::quiet();
-    assert_eq!(b.host("AT+CIPHEAD=?\r"), r"\r\n+CIPHEAD: (0-1)\r\n\r\nOK\r\n");
+    assert_eq!(
+        b.host("AT+CIPHEAD=?\r"),
+        r"\r\n+CIPHEAD: (0-1)\r\n\r\nOK\r\n"
+    );
     assert_eq!(b.host("AT+CIPHEAD?\r"), r"\r\n+CIPHEAD: 1\r\n\r\nOK\r\n");
     assert_eq!(b.host("AT+CIPHEAD=0\r"), r"\r\nOK\r\n");
     assert_eq!(b.host("AT+CIPHEAD?\r"), r"\r\n+CIPHEAD: 0\r\n\r\nOK\r\n");
@@ -27,7 +30,10 @@ fn ciphead_forms() {
 #[test]
 fn cipsrip_forms() {
     let mut b = Bench::quiet();
-    assert_eq!(b.host("AT+CIPSRIP=?\r"), r"\r\n+CIPSRIP: (0-1)\r\n\r\nOK\r\n");
+    assert_eq!(
+        b.host("AT+CIPSRIP=?\r"),
+        r"\r\n+CIPSRIP: (0-1)\r\n\r\nOK\r\n"
+    );
     assert_eq!(b.host("AT+CIPSRIP?\r"), r"\r\n+CIPSRIP: 1\r\n\r\nOK\r\n");
     assert_eq!(b.host("AT+CIPSRIP=0\r"), r"\r\nOK\r\n");
     assert_eq!(b.host("AT+CIPSRIP?\r"), r"\r\n+CIPSRIP: 0\r\n\r\nOK\r\n");
@@ -71,7 +77,10 @@ fn push_header_srip_0_head_0_is_raw_data() {
 #[test]
 fn cipmode_forms() {
     let mut b = Bench::quiet();
-    assert_eq!(b.host("AT+CIPMODE=?\r"), r"\r\n+CIPMODE: (0-1)\r\n\r\nOK\r\n");
+    assert_eq!(
+        b.host("AT+CIPMODE=?\r"),
+        r"\r\n+CIPMODE: (0-1)\r\n\r\nOK\r\n"
+    );
     assert_eq!(b.host("AT+CIPMODE?\r"), r"\r\n+CIPMODE: 0\r\n\r\nOK\r\n");
     assert_eq!(b.host("AT+CIPMODE=1\r"), r"\r\nOK\r\n");
     assert_eq!(b.host("AT+CIPMODE?\r"), r"\r\n+CIPMODE: 1\r\n\r\nOK\r\n");
@@ -91,10 +100,19 @@ fn cipmode_cannot_change_after_netopen() {
 #[test]
 fn cipsendmode_forms() {
     let mut b = Bench::quiet();
-    assert_eq!(b.host("AT+CIPSENDMODE=?\r"), r"\r\n+CIPSENDMODE: (0-1)\r\n\r\nOK\r\n");
-    assert_eq!(b.host("AT+CIPSENDMODE?\r"), r"\r\n+CIPSENDMODE: 0\r\n\r\nOK\r\n");
+    assert_eq!(
+        b.host("AT+CIPSENDMODE=?\r"),
+        r"\r\n+CIPSENDMODE: (0-1)\r\n\r\nOK\r\n"
+    );
+    assert_eq!(
+        b.host("AT+CIPSENDMODE?\r"),
+        r"\r\n+CIPSENDMODE: 0\r\n\r\nOK\r\n"
+    );
     assert_eq!(b.host("AT+CIPSENDMODE=1\r"), r"\r\nOK\r\n");
-    assert_eq!(b.host("AT+CIPSENDMODE?\r"), r"\r\n+CIPSENDMODE: 1\r\n\r\nOK\r\n");
+    assert_eq!(
+        b.host("AT+CIPSENDMODE?\r"),
+        r"\r\n+CIPSENDMODE: 1\r\n\r\nOK\r\n"
+    );
     assert_eq!(b.host("AT+CIPSENDMODE=2\r"), r"\r\nERROR\r\n");
 }
 
@@ -237,7 +255,10 @@ fn cipack_counts_sent_acked_and_received() {
     b.host("AT+CIPSEND=1,5\r");
     b.host("HELLO");
     b.data(conn, b"data from server");
-    assert_eq!(b.host("AT+CIPACK=1\r"), r"\r\n+CIPACK: 5,5,16\r\n\r\nOK\r\n");
+    assert_eq!(
+        b.host("AT+CIPACK=1\r"),
+        r"\r\n+CIPACK: 5,5,16\r\n\r\nOK\r\n"
+    );
 }
 
 #[test]

@@ -100,11 +100,23 @@ fn the_script_in_one_read_is_what_the_manual_says() {
     let out = run(&[&script()]);
     let text = common::show(&out);
     // Spot checks that the reference run itself is sane.
-    assert!(text.starts_with(r"AT\r\r\nOK\r\nATE1V1\r\r\nOK\r\n"), "{text}");
+    assert!(
+        text.starts_with(r"AT\r\r\nOK\r\nATE1V1\r\r\nOK\r\n"),
+        "{text}"
+    );
     assert!(text.contains(r"AT+CIPSEND=1,8\r\r\n>\r\nOK\r\n"), "{text}");
-    assert!(text.contains(r"\r\n+CIPRXGET: 2,1,7,19\r\ndata fr\r\nOK\r\n"), "{text}");
-    assert!(text.contains(r"\r\n+CIPRXGET: 2,2,3,4\r\none\r\nOK\r\n"), "{text}");
-    assert!(text.contains(r"\r\n+CIPRXGET: 2,2,4,0\r\ntwo!\r\nOK\r\n"), "{text}");
+    assert!(
+        text.contains(r"\r\n+CIPRXGET: 2,1,7,19\r\ndata fr\r\nOK\r\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains(r"\r\n+CIPRXGET: 2,2,3,4\r\none\r\nOK\r\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains(r"\r\n+CIPRXGET: 2,2,4,0\r\ntwo!\r\nOK\r\n"),
+        "{text}"
+    );
     assert!(text.ends_with(r"\r\n+CIPSEND: 1,3,3\r\n"), "{text}");
     let sent = {
         let mut b = prepared();
@@ -183,5 +195,8 @@ proptest! {
 #[test]
 #[ignore = "prints the reference output for review"]
 fn print_reference() {
-    println!("{}", common::show(&run(&[&script()])).replace(r"\r\n", "\\r\\n\n"));
+    println!(
+        "{}",
+        common::show(&run(&[&script()])).replace(r"\r\n", "\\r\\n\n")
+    );
 }

@@ -298,3 +298,18 @@ fn cipack_link_out_of_range_is_ip_error_invalid_parameter() {
         r"\r\n+IP ERROR: Invalid parameter\r\n\r\nERROR\r\n"
     );
 }
+
+#[test]
+fn cipccfg_retries_and_timeout_reach_the_socket_options() {
+    let mut b = Bench::quiet();
+    b.netopen();
+    b.host("AT+CIPCCFG=3,,,,,,2000\r");
+    b.open_tcp(1);
+    let opts = b.log.iter().find_map(|c| match c {
+        at7600_core::NetCommand::Open { options, .. } => Some(*options),
+        _ => None,
+    });
+    let opts = opts.expect("an Open was issued");
+    assert_eq!(opts.retries, 3);
+    assert_eq!(opts.min_rto, Duration::from_millis(2000));
+}

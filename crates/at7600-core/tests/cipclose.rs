@@ -163,3 +163,32 @@ fn cipclose_on_a_peer_closed_link_with_data_frees_it() {
         r"\r\n+IP ERROR: No data\r\n\r\nERROR\r\n"
     );
 }
+
+fn closes(b: &Bench, conn: at7600_core::ConnId) -> usize {
+    b.log
+        .iter()
+        .filter(|c| matches!(c, at7600_core::NetCommand::Close { conn: c } if *c == conn))
+        .count()
+}
+
+#[test]
+fn a_peer_closed_link_with_data_is_closed_on_the_network_once() {
+    let mut b = opened();
+    b.host("AT+CIPRXGET=1\r");
+    let conn = b.open_tcp(1);
+    b.data(conn, b"abc");
+    b.event(NetEvent::PeerClosed { conn });
+    b.host("AT+CIPCLOSE=1\r");
+    assert_eq!(closes(&b, conn), 1);
+}
+
+#[test]
+fn links_broken_by_a_network_loss_are_closed_on_the_network_once() {
+    let mut b = opened();
+    let c1 = b.open_tcp(1);
+    let c2 = b.open_tcp(2);
+    b.event(NetEvent::NetworkLost);
+    b.host("AT+CIPCLOSE=1\r");
+    b.host("AT+NETCLOSE\r");
+    assert_eq!((closes(&b, c1), closes(&b, c2)), (1, 1));
+}

@@ -218,7 +218,8 @@ impl Modem {
         }
         // A broken link's connection was already closed when it broke (`link_broken`).
         if link.state != LinkState::PeerClosed {
-            self.net_out.push_back(NetCommand::Close { conn: link.conn });
+            self.net_out
+                .push_back(NetCommand::Close { conn: link.conn });
         }
     }
 

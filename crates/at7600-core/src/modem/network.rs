@@ -3,7 +3,7 @@
 
 use super::{Busy, Failure, HostState, Modem, NetState, Step, Timer, LINKS, SERVERS};
 use crate::errors::ErrInfo;
-use crate::io::NetCommand;
+use crate::io::{NetCommand, OpenError};
 use crate::link::LinkState;
 use crate::parser::Form;
 use std::net::Ipv4Addr;
@@ -136,7 +136,18 @@ impl Modem {
         }
         self.urc("+CIPEVENT: NETWORK CLOSED UNEXPECTEDLY");
         for i in 0..LINKS {
-            self.link_broken(i);
+            // A connect (or UDP bind) still in progress fails now: the host waiting for
+            // its `+CIPOPEN: <n>,<err>` gets `<err>` 1 (Network failure).
+            let opening = self.links[i]
+                .as_ref()
+                .filter(|l| l.state == LinkState::Opening)
+                .map(|l| l.conn);
+            if let Some(conn) = opening {
+                self.net_out.push_back(NetCommand::Close { conn });
+                self.on_open_failed(conn, OpenError::Refused);
+            } else {
+                self.link_broken(i);
+            }
         }
         for server in 0..SERVERS as u8 {
             if let Some(s) = self.servers[usize::from(server)].as_mut() {

@@ -242,8 +242,11 @@ impl Modem {
         if !link.pending_sends.is_empty() {
             self.orphans.push((link.conn, i, link.pending_sends));
         }
-        self.net_out
-            .push_back(NetCommand::Close { conn: link.conn });
+        // A broken link's connection was already closed when it broke (`link_broken`).
+        if link.state != LinkState::PeerClosed {
+            self.net_out
+                .push_back(NetCommand::Close { conn: link.conn });
+        }
     }
 
     /// The link's connection is gone (peer closed, network lost): it keeps its buffered

@@ -240,3 +240,58 @@ impl Bench {
             .collect()
     }
 }
+
+/// The peer of the manual's examples.
+pub const PEER: &str = "117.131.85.139";
+
+impl Bench {
+    /// `AT+NETOPEN` on the scripted network, checked.
+    pub fn netopen(&mut self) {
+        let out = self.host("AT+NETOPEN\r");
+        assert!(out.ends_with(r"\r\nOK\r\n\r\n+NETOPEN: 0\r\n"), "{out}");
+    }
+
+    /// Opens TCP link `link` to the manual's peer 117.131.85.139:5253; returns its connection.
+    pub fn open_tcp(&mut self, link: usize) -> ConnId {
+        let out = self.host(format!("AT+CIPOPEN={link},\"TCP\",\"{PEER}\",5253\r"));
+        assert!(
+            out.ends_with(&format!("OK\\r\\n\\r\\n+CIPOPEN: {link},0\\r\\n")),
+            "{out}"
+        );
+        self.last_conn()
+    }
+
+    /// Opens UDP link `link` without a remote, local port 5000; returns its connection.
+    pub fn open_udp(&mut self, link: usize) -> ConnId {
+        let out = self.host(format!("AT+CIPOPEN={link},\"UDP\",,,5000\r"));
+        assert!(
+            out.ends_with(&format!("\\r\\n+CIPOPEN: {link},0\\r\\n\\r\\nOK\\r\\n")),
+            "{out}"
+        );
+        self.last_conn()
+    }
+
+    /// A bench with echo off (`ATE0`), so outputs are only the module's answers.
+    pub fn quiet() -> Self {
+        let mut b = Bench::default();
+        b.host("ATE0\r");
+        b
+    }
+
+    /// Data from the peer on `conn`.
+    pub fn data(&mut self, conn: ConnId, data: &[u8]) -> String {
+        self.event(NetEvent::Data {
+            conn,
+            data: data.to_vec(),
+        })
+    }
+
+    /// A datagram from the manual's peer 117.131.85.139:5254 on `conn`.
+    pub fn datagram(&mut self, conn: ConnId, data: &[u8]) -> String {
+        self.event(NetEvent::Datagram {
+            conn,
+            from: SocketAddrV4::new(PEER.parse().expect("ip"), 5254),
+            data: data.to_vec(),
+        })
+    }
+}

@@ -717,5 +717,3 @@ impl Modem {
     }
 }
 
-#[cfg(test)]
-mod tests;

@@ -295,6 +295,18 @@ impl Modem {
         }
     }
 
+    /// `AT&D2` and DTR OFF in command mode: the transparent connection kept after `+++`
+    /// is closed as well (`+IPCLOSE: 0,2`).
+    pub(super) fn dtr_close_data_link(&mut self) {
+        let open = self.links[DATA_LINK]
+            .as_ref()
+            .is_some_and(|l| l.transparent && l.state == LinkState::Open);
+        if open {
+            self.drop_link(DATA_LINK);
+            self.urc(&format!("+IPCLOSE: {DATA_LINK},2"));
+        }
+    }
+
     /// `AT+CIPCLOSE=0` on the transparent link: UDP answers at once (`CLOSED`,
     /// `+CIPCLOSE: 0,0`, `OK`), TCP after the close (`OK`, `CLOSED`, `+CIPCLOSE: 0,0`).
     pub(super) fn close_data_link(&mut self) -> Step {

@@ -228,7 +228,11 @@ impl Modem {
     /// no half-typed line or half-sent payload behind to swallow the next host's bytes.
     pub fn handle_dtr(&mut self, now: Instant, on: bool) {
         self.advance(now);
-        if self.dtr && !on {
+        // AT&D0: the line is ignored altogether.
+        if self.dtr && !on && self.s.dtr_mode != 0 {
+            if self.s.dtr_mode == 2 && !matches!(self.host, HostState::Data) {
+                self.dtr_close_data_link();
+            }
             match &self.host {
                 HostState::Data => self.data_dtr_off(),
                 HostState::SawA | HostState::Line => {
@@ -716,4 +720,3 @@ impl Modem {
         id
     }
 }
-

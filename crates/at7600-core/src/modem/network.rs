@@ -33,7 +33,9 @@ impl Modem {
             }
             Form::Write(_) => Step::Fail(Failure::Param),
             Form::Execute => match self.net {
-                NetState::Closed => {
+                // Manual §2.1: a network that closed abnormally is opened again; its
+                // broken links stay until the host closes them.
+                NetState::Closed | NetState::Lost => {
                     self.net = NetState::Opening;
                     self.net_out.push_back(NetCommand::Attach);
                     let at = self.now + self.s.netopen_timeout();
@@ -122,9 +124,14 @@ impl Modem {
         if !matches!(self.net, NetState::Open | NetState::Opening) {
             return;
         }
+        let broken_links = self.links.iter().any(Option::is_some);
         if self.net == NetState::Opening {
             self.cancel_timer(Timer::NetOpen);
-            self.net = NetState::Closed;
+            self.net = if broken_links {
+                NetState::Lost
+            } else {
+                NetState::Closed
+            };
             self.urc("+NETOPEN: 1");
             return;
         }

@@ -17,6 +17,7 @@
 
 pub mod config;
 pub mod errors;
+pub mod escape;
 pub mod io;
 pub mod link;
 mod modem;

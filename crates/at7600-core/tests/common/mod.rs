@@ -8,20 +8,7 @@ use std::collections::{HashMap, VecDeque};
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::time::Duration;
 
-/// Renders bytes as a C string: `\r`, `\n`, printable ASCII, else `\xNN`.
-pub fn show(bytes: &[u8]) -> String {
-    let mut s = String::new();
-    for &b in bytes {
-        match b {
-            b'\r' => s.push_str("\\r"),
-            b'\n' => s.push_str("\\n"),
-            b'\\' => s.push_str("\\\\"),
-            0x20..=0x7e => s.push(b as char),
-            _ => s.push_str(&format!("\\x{b:02X}")),
-        }
-    }
-    s
-}
+pub use at7600_core::escape::c_string as show;
 
 /// The address the scripted network gives the modem.
 pub const MODEM_IP: Ipv4Addr = Ipv4Addr::new(10, 148, 0, 17);

@@ -10,20 +10,7 @@ use std::time::{Duration, Instant};
 /// Longest wait for any expected output.
 pub const WAIT: Duration = Duration::from_secs(10);
 
-/// Renders bytes as a C string: `\r`, `\n`, printable ASCII, else `\xNN`.
-pub fn show(bytes: &[u8]) -> String {
-    let mut s = String::new();
-    for &b in bytes {
-        match b {
-            b'\r' => s.push_str("\\r"),
-            b'\n' => s.push_str("\\n"),
-            b'\\' => s.push_str("\\\\"),
-            0x20..=0x7e => s.push(b as char),
-            _ => s.push_str(&format!("\\x{b:02X}")),
-        }
-    }
-    s
-}
+pub use at7600_core::escape::c_string as show;
 
 /// `at7600 serve --tcp 127.0.0.1:0` with extra flags; killed when dropped.
 pub struct Daemon {

@@ -14,6 +14,8 @@ mod send;
 mod servers;
 mod settings;
 mod sockets;
+mod status;
+pub use status::{LinkStatus, Status};
 
 use crate::config::ModemConfig;
 use crate::errors::ErrInfo;

@@ -45,6 +45,7 @@ pub mod fault;
 mod harness;
 mod profile;
 pub mod rng;
+pub mod shape;
 pub mod sim;
 
 pub use config::NetConfig;
@@ -53,3 +54,4 @@ pub use fault::{Fault, FaultLayer, ScheduledFault};
 pub use handle::{NetHandle, RealNetwork};
 pub use harness::{show, Sim};
 pub use profile::{LinkProfile, PROFILE_NAMES};
+pub use shape::Shaper;

@@ -74,8 +74,7 @@ fn network_lost_in_every_mode() {
         let out = sim.take_text();
         match mode {
             Mode::Push => assert_eq!(
-                out,
-                "\\r\\n+CIPEVENT: NETWORK CLOSED UNEXPECTEDLY\\r\\n",
+                out, "\\r\\n+CIPEVENT: NETWORK CLOSED UNEXPECTEDLY\\r\\n",
                 "{mode:?}"
             ),
             Mode::Buffer => {
@@ -97,7 +96,11 @@ fn network_lost_in_every_mode() {
         sim.take_output();
         sim.host("AT+NETOPEN\r");
         sim.run_for(S);
-        assert_eq!(sim.take_text(), "\\r\\nOK\\r\\n\\r\\n+NETOPEN: 1\\r\\n", "{mode:?}");
+        assert_eq!(
+            sim.take_text(),
+            "\\r\\nOK\\r\\n\\r\\n+NETOPEN: 1\\r\\n",
+            "{mode:?}"
+        );
         sim.run_for(10 * S);
         sim.host("AT+NETOPEN\r");
         assert!(sim.run_until("+NETOPEN: 0", 5 * S), "{mode:?}");
@@ -136,7 +139,11 @@ fn send_timeout_when_the_peer_stalls() {
         sim.host("AT+CIPSEND=0,4\r");
         sim.host("ping");
         sim.run_for(2 * S);
-        assert_eq!(sim.take_text(), "\\r\\n>\\r\\nOK\\r\\n", "{mode:?}: no report yet");
+        assert_eq!(
+            sim.take_text(),
+            "\\r\\n>\\r\\nOK\\r\\n",
+            "{mode:?}: no report yet"
+        );
         sim.run_for(5 * S);
         assert_eq!(
             sim.take_text(),
@@ -194,7 +201,10 @@ fn dns_failure_on_lookup_and_on_open() {
     sim.inject(&Fault::DnsFailure).unwrap();
     sim.host("AT+CDNSGIP=\"echo.sim\"\r");
     sim.run_for(S);
-    assert_eq!(sim.take_text(), "\\r\\n+CDNSGIP: 0,10\\r\\n\\r\\nERROR\\r\\n");
+    assert_eq!(
+        sim.take_text(),
+        "\\r\\n+CDNSGIP: 0,10\\r\\n\\r\\nERROR\\r\\n"
+    );
     sim.inject(&Fault::DnsFailure).unwrap();
     sim.host("AT+CIPOPEN=1,\"TCP\",\"echo.sim\",7\r");
     sim.run_for(S);
@@ -233,7 +243,10 @@ fn dtr_off_in_transparent_mode() {
     sim.host("AT&D1\r");
     sim.host("ATO\r");
     sim.run_for(S);
-    assert_eq!(sim.take_text(), "\\r\\nOK\\r\\n\\r\\nOK\\r\\n\\r\\nCONNECT 115200\\r\\n");
+    assert_eq!(
+        sim.take_text(),
+        "\\r\\nOK\\r\\n\\r\\nOK\\r\\n\\r\\nCONNECT 115200\\r\\n"
+    );
     sim.inject(&Fault::Dtr { on: false }).unwrap();
     assert_eq!(sim.take_text(), "\\r\\nOK\\r\\n");
     assert!(!sim.modem.status().data_mode);

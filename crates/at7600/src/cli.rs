@@ -36,9 +36,22 @@ pub struct ServeArgs {
     /// Read settings from this TOML file; flags override it (see examples/at7600.toml).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Which network the modems use: the host's (`real`) or a simulated one (`sim`,
+    /// hosts from the config file's [sim] section; see docs/network.md).
+    #[arg(long, value_enum, default_value_t = NetworkKind::Real)]
+    pub network: NetworkKind,
     #[command(flatten)]
     /// Settings that can also come from the file.
     pub settings: SettingsArgs,
+}
+
+/// `--network`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NetworkKind {
+    /// The host's own network.
+    Real,
+    /// The simulated network (virtual time following real time).
+    Sim,
 }
 
 /// Settings that the config file can also give.
@@ -86,6 +99,13 @@ pub struct SettingsArgs {
     /// Longest pause allowed between the three "+" of an escape, in ms [default: 900].
     #[arg(long)]
     pub escape_gap_ms: Option<u64>,
+    /// Radio link profile: none, gprs, 3g, lte-cat1, lte-cat4 (custom values in the
+    /// config file's [link] section) [default: none].
+    #[arg(long, value_name = "PROFILE")]
+    pub link: Option<String>,
+    /// Seed of the simulated network and of the link's jitter and loss [default: 1].
+    #[arg(long, value_name = "N")]
+    pub sim_seed: Option<u64>,
     /// Log filter (e.g. "info", "at7600_net=debug"); else RUST_LOG; else "info".
     #[arg(long)]
     pub log_level: Option<String>,

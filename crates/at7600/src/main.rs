@@ -4,6 +4,7 @@
 mod cli;
 mod config;
 mod driver;
+mod netstack;
 mod pty;
 mod stdio;
 mod tcp;
@@ -11,7 +12,8 @@ mod tcp;
 use anyhow::{Context, Result};
 use at7600_net::RealNetwork;
 use clap::Parser;
-use cli::{Cli, Command, ServeArgs};
+use cli::{Cli, Command, NetworkKind, ServeArgs};
+use netstack::{Backend, NetSpec};
 use std::path::PathBuf;
 use tokio::sync::watch;
 use tracing_subscriber::EnvFilter;
@@ -49,7 +51,21 @@ fn init_logging(level: Option<&str>) -> Result<()> {
 }
 
 async fn serve(args: ServeArgs, settings: config::Settings) -> Result<()> {
-    let network = RealNetwork::new(settings.net);
+    let backend = match args.network {
+        NetworkKind::Real => Backend::Real(RealNetwork::new(settings.net)),
+        NetworkKind::Sim => {
+            let mut sim = settings.sim;
+            sim.modem_ip = settings.net.modem_ip;
+            Backend::Sim(sim)
+        }
+    };
+    tracing::info!(network = ?args.network, link = ?settings.link, "network");
+    let network = NetSpec {
+        backend,
+        link: settings.link,
+        seed: settings.seed,
+        faults: settings.faults,
+    };
     let (stop_tx, stop_rx) = watch::channel(false);
     tokio::spawn(async move {
         wait_for_signal().await;

@@ -123,13 +123,7 @@ impl Modem {
             if self.is_data_link(i) {
                 continue;
             }
-            loop {
-                let Some(link) = self.links[i].as_mut() else {
-                    break;
-                };
-                if link.rx.is_empty() {
-                    break;
-                }
+            while let Some(link) = self.links[i].as_mut().filter(|l| !l.rx.is_empty()) {
                 let remote = link.remote;
                 let (data, from) = link.rx.take(MAX_PUSH);
                 self.push_data(i, from.unwrap_or(remote), &data);

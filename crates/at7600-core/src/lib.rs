@@ -27,4 +27,4 @@ pub use io::{
     ConnId, Input, Instant, NetCommand, NetEvent, OpenError, Protocol, SendOutcome, SocketOptions,
 };
 pub use link::LinkState;
-pub use modem::{LinkStatus, Modem, Status};
+pub use modem::{LinkStatus, Metrics, Modem, Status};

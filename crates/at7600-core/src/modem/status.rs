@@ -49,7 +49,31 @@ pub struct Status {
     pub radio: Radio,
 }
 
+/// Counters since power-on, for monitoring. They only grow.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Metrics {
+    /// Commands run (each command of a chained line counts).
+    pub commands: u64,
+    /// Commands that ended in `ERROR` (or `+CME ERROR`).
+    pub errors: u64,
+    /// Unsolicited result codes queued.
+    pub urcs: u64,
+    /// Bytes received from the host.
+    pub host_bytes_in: u64,
+    /// Bytes delivered to the host.
+    pub host_bytes_out: u64,
+    /// Payload bytes handed to the network.
+    pub net_bytes_sent: u64,
+    /// Payload bytes received from the network.
+    pub net_bytes_received: u64,
+}
+
 impl Modem {
+    /// The counters since power-on.
+    pub fn metrics(&self) -> Metrics {
+        self.metrics
+    }
+
     /// A snapshot of the modem's state (cheap; for supervisors, not the hot path).
     pub fn status(&self) -> Status {
         let links = (0..LINKS)
@@ -156,5 +180,11 @@ mod tests {
         m.set_radio(Duration::from_secs(2), radio);
         assert_eq!(m.host_output(), b"");
         assert_eq!(run(&mut m, b"AT+CSQ\r"), "\r\n+CSQ: 7,99\r\n\r\nOK\r\n");
+        let metrics = m.metrics();
+        assert_eq!(metrics.urcs, 2);
+        assert_eq!(metrics.errors, 0);
+        run(&mut m, b"AT+NOPE\r");
+        assert_eq!(m.metrics().errors, 1);
+        assert_eq!(m.metrics().commands, 6);
     }
 }

@@ -17,7 +17,49 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run modems on one front end (a PTY unless --stdio or --tcp is given).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
+    /// Talk to a running daemon's control API (see docs/control-api.md).
+    Ctl(CtlArgs),
+}
+
+/// `at7600 ctl`.
+#[derive(Args, Debug)]
+pub struct CtlArgs {
+    /// The control API's address.
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:7600")]
+    pub control: SocketAddr,
+    /// What to do.
+    #[command(subcommand)]
+    pub action: CtlAction,
+}
+
+/// `at7600 ctl` actions.
+#[derive(Subcommand, Debug)]
+pub enum CtlAction {
+    /// List the modems.
+    List,
+    /// Show one modem.
+    Show {
+        /// The modem's id.
+        id: u64,
+    },
+    /// Inject a fault, given as JSON (e.g. '{"kind":"peer-close","link":0}').
+    Fault {
+        /// The modem's id.
+        id: u64,
+        /// The fault.
+        json: String,
+    },
+    /// Set DTR on or off.
+    Dtr {
+        /// The modem's id.
+        id: u64,
+        /// on or off.
+        #[arg(value_parser = ["on", "off"])]
+        state: String,
+    },
+    /// Print the Prometheus metrics.
+    Metrics,
 }
 
 /// `at7600 serve`.
@@ -40,6 +82,9 @@ pub struct ServeArgs {
     /// hosts from the config file's [sim] section; see docs/network.md).
     #[arg(long, value_enum, default_value_t = NetworkKind::Real)]
     pub network: NetworkKind,
+    /// Serve the control API on ADDR:PORT (loopback unless you say otherwise).
+    #[arg(long, value_name = "ADDR:PORT", num_args = 0..=1, default_missing_value = "127.0.0.1:7600")]
+    pub control: Option<SocketAddr>,
     #[command(flatten)]
     /// Settings that can also come from the file.
     pub settings: SettingsArgs,

@@ -2,11 +2,14 @@
 //! timeouts go into the core; its host output, network commands and next deadline come
 //! out after every input.
 
+use crate::control::{Registry, Request, View};
 use crate::netstack::{NetSpec, NetStack};
 use at7600_core::{Modem, ModemConfig};
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::mpsc;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
@@ -27,6 +30,8 @@ pub enum Stop {
 pub struct Driver {
     modem: Modem,
     net: NetStack,
+    /// The control API's registration: the registry, this modem's id, its requests.
+    control: Option<(Arc<Registry>, u64, mpsc::UnboundedReceiver<Request>)>,
     /// The core's clock starts here.
     epoch: Instant,
 }
@@ -34,9 +39,14 @@ pub struct Driver {
 impl Driver {
     /// A powered-on modem whose links go through `network`.
     pub fn new(config: ModemConfig, network: &NetSpec) -> Self {
+        let control = network.control.as_ref().map(|reg| {
+            let (id, rx) = reg.register(network.front_end);
+            (reg.clone(), id, rx)
+        });
         Driver {
             modem: Modem::new(config),
             net: NetStack::new(network),
+            control,
             epoch: Instant::now(),
         }
     }
@@ -57,6 +67,24 @@ impl Driver {
         let now = self.now();
         self.modem.handle_dtr(now, on);
         self.pump();
+    }
+
+    /// Answers one control API request.
+    fn on_request(&mut self, req: Request) {
+        let now = self.now();
+        match req {
+            Request::View(reply) => {
+                let _ = reply.send(View {
+                    status: self.modem.status(),
+                    metrics: self.modem.metrics(),
+                    faults: self.net.faults_injected(),
+                });
+            }
+            Request::Fault(fault, reply) => {
+                tracing::info!(?fault, "fault from the control API");
+                let _ = reply.send(self.net.inject(now, &fault, &mut self.modem));
+            }
+        }
     }
 
     /// The core's or the stack's deadline passed.
@@ -134,6 +162,7 @@ impl Driver {
                         return Stop::HostClosed;
                     }
                 },
+                Some(req) = next_request(&mut self.control) => self.on_request(req),
                 Some(event) = self.net.recv() => {
                     let now = self.now();
                     self.net.on_event(now, event, &mut self.modem);
@@ -161,6 +190,7 @@ impl Driver {
                     return false;
                 },
                 () = &mut back => return true,
+                Some(req) = next_request(&mut self.control) => self.on_request(req),
                 Some(event) = self.net.recv() => {
                     let now = self.now();
                     self.net.on_event(now, event, &mut self.modem);
@@ -186,5 +216,23 @@ impl Driver {
         if tokio::time::timeout(limit, drain).await.is_err() {
             tracing::debug!("host output not flushed in time");
         }
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        if let Some((reg, id, _)) = &self.control {
+            reg.unregister(*id);
+        }
+    }
+}
+
+/// The next control request (never, without a control API).
+async fn next_request(
+    control: &mut Option<(Arc<Registry>, u64, mpsc::UnboundedReceiver<Request>)>,
+) -> Option<Request> {
+    match control {
+        Some((_, _, rx)) => rx.recv().await,
+        None => std::future::pending().await,
     }
 }

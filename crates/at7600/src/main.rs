@@ -3,6 +3,8 @@
 
 mod cli;
 mod config;
+mod control;
+mod ctl;
 mod driver;
 mod netstack;
 mod pty;
@@ -19,9 +21,10 @@ use tokio::sync::watch;
 use tracing_subscriber::EnvFilter;
 
 fn main() -> Result<()> {
-    let Cli {
-        command: Command::Serve(args),
-    } = Cli::parse();
+    let args = match Cli::parse().command {
+        Command::Serve(args) => *args,
+        Command::Ctl(args) => return ctl::run(&args),
+    };
     let file = match &args.config {
         Some(path) => config::FileConfig::load(path)?,
         None => config::FileConfig::default(),
@@ -60,11 +63,34 @@ async fn serve(args: ServeArgs, settings: config::Settings) -> Result<()> {
         }
     };
     tracing::info!(network = ?args.network, link = ?settings.link, "network");
+    let control = match args.control {
+        Some(addr) => {
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen on {addr} for the control API"))?;
+            let bound = listener.local_addr()?;
+            tracing::info!(%bound, "control API");
+            eprintln!("at7600: control API on http://{bound}");
+            let registry = std::sync::Arc::new(control::Registry::default());
+            tokio::spawn(control::serve(listener, registry.clone()));
+            Some(registry)
+        }
+        None => None,
+    };
+    let front_end = if args.stdio {
+        "stdio"
+    } else if args.tcp.is_some() {
+        "tcp"
+    } else {
+        "pty"
+    };
     let network = NetSpec {
         backend,
         link: settings.link,
         seed: settings.seed,
         faults: settings.faults,
+        control,
+        front_end,
     };
     let (stop_tx, stop_rx) = watch::channel(false);
     tokio::spawn(async move {

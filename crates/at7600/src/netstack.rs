@@ -29,6 +29,10 @@ pub struct NetSpec {
     pub seed: u64,
     /// Faults from the config file, at times of the modem's clock.
     pub faults: Vec<ScheduledFault>,
+    /// Where modems register for the control API, if it runs.
+    pub control: Option<std::sync::Arc<crate::control::Registry>>,
+    /// The front end's name, for the control API (`pty`, `stdio`, `tcp`).
+    pub front_end: &'static str,
 }
 
 enum Net {
@@ -202,8 +206,12 @@ impl NetStack {
         self.exchange(now, modem);
     }
 
+    /// Faults carried out so far.
+    pub fn faults_injected(&self) -> u64 {
+        self.faults.injected_count
+    }
+
     /// Carries out a fault now.
-    #[allow(dead_code)] // the control API's entry point
     pub fn inject(&mut self, now: Instant, f: &Fault, modem: &mut Modem) -> Result<(), String> {
         let r = fault::apply(now, f, modem, &mut self.faults);
         self.exchange(now, modem);

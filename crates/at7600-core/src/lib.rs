@@ -27,4 +27,5 @@ pub use config::ModemConfig;
 pub use io::{
     ConnId, Input, Instant, NetCommand, NetEvent, OpenError, Protocol, SendOutcome, SocketOptions,
 };
-pub use modem::Modem;
+pub use link::LinkState;
+pub use modem::{LinkStatus, Metrics, Modem, Status};

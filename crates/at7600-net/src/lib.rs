@@ -1,4 +1,7 @@
-//! Network backends for the AT7600 modem core.
+//! Network backends for the AT7600 modem core: the host's real network
+//! ([`RealNetwork`]) and a deterministic simulated one ([`sim::SimNetwork`], driven in
+//! tests by [`Sim`]), with link profiles ([`LinkProfile`]) and fault injection
+//! ([`FaultLayer`]) for both.
 //!
 //! [`RealNetwork`] carries out a [`at7600_core::Modem`]'s [`at7600_core::NetCommand`]s
 //! on the host's own network with tokio, and reports [`at7600_core::NetEvent`]s back.
@@ -38,6 +41,17 @@ mod task;
 mod tcp;
 mod udp;
 
+pub mod fault;
+mod harness;
+mod profile;
+pub mod rng;
+pub mod shape;
+pub mod sim;
+
 pub use config::NetConfig;
 pub use events::NetEvents;
+pub use fault::{Fault, FaultLayer, ScheduledFault};
 pub use handle::{NetHandle, RealNetwork};
+pub use harness::{show, Sim};
+pub use profile::{LinkProfile, PROFILE_NAMES};
+pub use shape::Shaper;

@@ -17,7 +17,49 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run modems on one front end (a PTY unless --stdio or --tcp is given).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
+    /// Talk to a running daemon's control API (see docs/control-api.md).
+    Ctl(CtlArgs),
+}
+
+/// `at7600 ctl`.
+#[derive(Args, Debug)]
+pub struct CtlArgs {
+    /// The control API's address.
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:7600")]
+    pub control: SocketAddr,
+    /// What to do.
+    #[command(subcommand)]
+    pub action: CtlAction,
+}
+
+/// `at7600 ctl` actions.
+#[derive(Subcommand, Debug)]
+pub enum CtlAction {
+    /// List the modems.
+    List,
+    /// Show one modem.
+    Show {
+        /// The modem's id.
+        id: u64,
+    },
+    /// Inject a fault, given as JSON (e.g. '{"kind":"peer-close","link":0}').
+    Fault {
+        /// The modem's id.
+        id: u64,
+        /// The fault.
+        json: String,
+    },
+    /// Set DTR on or off.
+    Dtr {
+        /// The modem's id.
+        id: u64,
+        /// on or off.
+        #[arg(value_parser = ["on", "off"])]
+        state: String,
+    },
+    /// Print the Prometheus metrics.
+    Metrics,
 }
 
 /// `at7600 serve`.
@@ -36,9 +78,25 @@ pub struct ServeArgs {
     /// Read settings from this TOML file; flags override it (see examples/at7600.toml).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Which network the modems use: the host's (`real`) or a simulated one (`sim`,
+    /// hosts from the config file's [sim] section; see docs/network.md).
+    #[arg(long, value_enum, default_value_t = NetworkKind::Real)]
+    pub network: NetworkKind,
+    /// Serve the control API on ADDR:PORT (loopback unless you say otherwise).
+    #[arg(long, value_name = "ADDR:PORT", num_args = 0..=1, default_missing_value = "127.0.0.1:7600")]
+    pub control: Option<SocketAddr>,
     #[command(flatten)]
     /// Settings that can also come from the file.
     pub settings: SettingsArgs,
+}
+
+/// `--network`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NetworkKind {
+    /// The host's own network.
+    Real,
+    /// The simulated network (virtual time following real time).
+    Sim,
 }
 
 /// Settings that the config file can also give.
@@ -86,6 +144,13 @@ pub struct SettingsArgs {
     /// Longest pause allowed between the three "+" of an escape, in ms [default: 900].
     #[arg(long)]
     pub escape_gap_ms: Option<u64>,
+    /// Radio link profile: none, gprs, 3g, lte-cat1, lte-cat4 (custom values in the
+    /// config file's [link] section) [default: none].
+    #[arg(long, value_name = "PROFILE")]
+    pub link: Option<String>,
+    /// Seed of the simulated network and of the link's jitter and loss [default: 1].
+    #[arg(long, value_name = "N")]
+    pub sim_seed: Option<u64>,
     /// Log filter (e.g. "info", "at7600_net=debug"); else RUST_LOG; else "info".
     #[arg(long)]
     pub log_level: Option<String>,

@@ -4,7 +4,8 @@
 use crate::cli::SettingsArgs;
 use anyhow::{bail, Context, Result};
 use at7600_core::ModemConfig;
-use at7600_net::NetConfig;
+use at7600_net::sim::SimConfig;
+use at7600_net::{LinkProfile, NetConfig, ScheduledFault, PROFILE_NAMES};
 use serde::Deserialize;
 use std::net::Ipv4Addr;
 use std::path::Path;
@@ -29,6 +30,30 @@ pub struct FileConfig {
     /// `[log]`
     #[serde(default)]
     pub log: LogFile,
+    /// `[link]`: the radio link profile.
+    #[serde(default)]
+    pub link: LinkFile,
+    /// `[sim]`: the simulated network's hosts.
+    #[serde(default)]
+    pub sim: Option<SimConfig>,
+    /// `[[fault]]`: faults at fixed times.
+    #[serde(default)]
+    pub fault: Vec<ScheduledFault>,
+}
+
+/// `[link]` of the config file: a named profile, with any field overridden.
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct LinkFile {
+    pub profile: Option<String>,
+    pub seed: Option<u64>,
+    pub rtt_ms: Option<u64>,
+    pub jitter_ms: Option<u64>,
+    pub down_kbps: Option<u64>,
+    pub up_kbps: Option<u64>,
+    pub setup_ms: Option<u64>,
+    pub loss: Option<f64>,
 }
 
 /// `[identity]` of the config file.
@@ -90,6 +115,14 @@ pub struct Settings {
     pub net: NetConfig,
     /// The log filter, if one was given (else RUST_LOG, else "info").
     pub log_level: Option<String>,
+    /// The radio link.
+    pub link: LinkProfile,
+    /// Seed for the simulated network and the link's jitter and loss.
+    pub seed: u64,
+    /// The simulated network's hosts.
+    pub sim: SimConfig,
+    /// Faults at fixed times.
+    pub faults: Vec<ScheduledFault>,
 }
 
 impl FileConfig {
@@ -167,10 +200,38 @@ pub fn resolve(file: FileConfig, flags: &SettingsArgs) -> Result<Settings> {
     }
 
     let log_level = pick(&flags.log_level, file.log.level);
+    let l = file.link;
+    let name = pick(&flags.link, l.profile).unwrap_or_else(|| "none".into());
+    let Some(mut link) = LinkProfile::named(&name) else {
+        bail!(
+            "unknown link profile {name:?}; known: {}",
+            PROFILE_NAMES.join(", ")
+        );
+    };
+    let set = |field: &mut u64, v: Option<u64>| {
+        if let Some(v) = v {
+            *field = v;
+        }
+    };
+    set(&mut link.rtt_ms, l.rtt_ms);
+    set(&mut link.jitter_ms, l.jitter_ms);
+    set(&mut link.down_kbps, l.down_kbps);
+    set(&mut link.up_kbps, l.up_kbps);
+    set(&mut link.setup_ms, l.setup_ms);
+    if let Some(v) = l.loss {
+        link.loss = v;
+    }
+    if let Err(e) = link.validate() {
+        bail!("[link]: {e}");
+    }
     Ok(Settings {
         modem,
         net,
         log_level,
+        link,
+        seed: flags.sim_seed.or(l.seed).unwrap_or(1),
+        sim: file.sim.unwrap_or_default(),
+        faults: file.fault,
     })
 }
 

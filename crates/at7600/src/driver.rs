@@ -2,11 +2,14 @@
 //! timeouts go into the core; its host output, network commands and next deadline come
 //! out after every input.
 
+use crate::control::{Registry, Request, View};
+use crate::netstack::{NetSpec, NetStack};
 use at7600_core::{Modem, ModemConfig};
-use at7600_net::{NetEvents, NetHandle, RealNetwork};
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::mpsc;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
@@ -26,20 +29,24 @@ pub enum Stop {
 /// One modem: the core, its network, and its clock.
 pub struct Driver {
     modem: Modem,
-    net: NetHandle,
-    events: NetEvents,
+    net: NetStack,
+    /// The control API's registration: the registry, this modem's id, its requests.
+    control: Option<(Arc<Registry>, u64, mpsc::UnboundedReceiver<Request>)>,
     /// The core's clock starts here.
     epoch: Instant,
 }
 
 impl Driver {
     /// A powered-on modem whose links go through `network`.
-    pub fn new(config: ModemConfig, network: &RealNetwork) -> Self {
-        let (net, events) = network.modem();
+    pub fn new(config: ModemConfig, network: &NetSpec) -> Self {
+        let control = network.control.as_ref().map(|reg| {
+            let (id, rx) = reg.register(network.front_end);
+            (reg.clone(), id, rx)
+        });
         Driver {
             modem: Modem::new(config),
-            net,
-            events,
+            net: NetStack::new(network),
+            control,
             epoch: Instant::now(),
         }
     }
@@ -48,12 +55,10 @@ impl Driver {
         self.epoch.elapsed()
     }
 
-    /// Hands the core's network commands to the backend.
+    /// Hands the core's network commands to the backend and ready events to the core.
     fn pump(&mut self) {
-        while let Some(cmd) = self.modem.poll_net() {
-            tracing::trace!(?cmd, "net command");
-            self.net.execute(cmd);
-        }
+        let now = self.now();
+        self.net.exchange(now, &mut self.modem);
     }
 
     /// The host's DTR line changed (a PTY client closing or reopening the port).
@@ -64,9 +69,40 @@ impl Driver {
         self.pump();
     }
 
-    /// Sleeps until the core's deadline (forever if it has none).
+    /// Answers one control API request.
+    fn on_request(&mut self, req: Request) {
+        let now = self.now();
+        match req {
+            Request::View(reply) => {
+                let _ = reply.send(View {
+                    status: self.modem.status(),
+                    metrics: self.modem.metrics(),
+                    faults: self.net.faults_injected(),
+                });
+            }
+            Request::Fault(fault, reply) => {
+                tracing::info!(?fault, "fault from the control API");
+                let _ = reply.send(self.net.inject(now, &fault, &mut self.modem));
+            }
+        }
+    }
+
+    /// The core's or the stack's deadline passed.
+    fn on_deadline(&mut self) {
+        let now = self.now();
+        if self.modem.poll_timeout().is_some_and(|t| t <= now) {
+            self.modem.handle_timeout(now);
+        }
+        self.net.on_timeout(now, &mut self.modem);
+    }
+
+    /// Sleeps until the core's or the network stack's deadline (forever if none).
     fn deadline(&self) -> impl Future<Output = ()> {
-        let at = self.modem.poll_timeout().map(|d| self.epoch + d);
+        let at = [self.modem.poll_timeout(), self.net.deadline()]
+            .into_iter()
+            .flatten()
+            .min()
+            .map(|d| self.epoch + d);
         async move {
             match at {
                 Some(at) => tokio::time::sleep_until(at).await,
@@ -126,15 +162,12 @@ impl Driver {
                         return Stop::HostClosed;
                     }
                 },
-                Some(event) = self.events.recv() => {
-                    tracing::trace!(?event, "net event");
+                Some(req) = next_request(&mut self.control) => self.on_request(req),
+                Some(event) = self.net.recv() => {
                     let now = self.now();
-                    self.modem.handle_net(now, event);
+                    self.net.on_event(now, event, &mut self.modem);
                 }
-                () = deadline => {
-                    let now = self.now();
-                    self.modem.handle_timeout(now);
-                }
+                () = deadline => self.on_deadline(),
             }
             self.pump();
         }
@@ -157,14 +190,12 @@ impl Driver {
                     return false;
                 },
                 () = &mut back => return true,
-                Some(event) = self.events.recv() => {
+                Some(req) = next_request(&mut self.control) => self.on_request(req),
+                Some(event) = self.net.recv() => {
                     let now = self.now();
-                    self.modem.handle_net(now, event);
+                    self.net.on_event(now, event, &mut self.modem);
                 }
-                () = deadline => {
-                    let now = self.now();
-                    self.modem.handle_timeout(now);
-                }
+                () = deadline => self.on_deadline(),
             }
             self.pump();
         }
@@ -185,5 +216,23 @@ impl Driver {
         if tokio::time::timeout(limit, drain).await.is_err() {
             tracing::debug!("host output not flushed in time");
         }
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        if let Some((reg, id, _)) = &self.control {
+            reg.unregister(*id);
+        }
+    }
+}
+
+/// The next control request (never, without a control API).
+async fn next_request(
+    control: &mut Option<(Arc<Registry>, u64, mpsc::UnboundedReceiver<Request>)>,
+) -> Option<Request> {
+    match control {
+        Some((_, _, rx)) => rx.recv().await,
+        None => std::future::pending().await,
     }
 }

@@ -3,7 +3,10 @@
 
 mod cli;
 mod config;
+mod control;
+mod ctl;
 mod driver;
+mod netstack;
 mod pty;
 mod stdio;
 mod tcp;
@@ -11,15 +14,17 @@ mod tcp;
 use anyhow::{Context, Result};
 use at7600_net::RealNetwork;
 use clap::Parser;
-use cli::{Cli, Command, ServeArgs};
+use cli::{Cli, Command, NetworkKind, ServeArgs};
+use netstack::{Backend, NetSpec};
 use std::path::PathBuf;
 use tokio::sync::watch;
 use tracing_subscriber::EnvFilter;
 
 fn main() -> Result<()> {
-    let Cli {
-        command: Command::Serve(args),
-    } = Cli::parse();
+    let args = match Cli::parse().command {
+        Command::Serve(args) => *args,
+        Command::Ctl(args) => return ctl::run(&args),
+    };
     let file = match &args.config {
         Some(path) => config::FileConfig::load(path)?,
         None => config::FileConfig::default(),
@@ -49,7 +54,44 @@ fn init_logging(level: Option<&str>) -> Result<()> {
 }
 
 async fn serve(args: ServeArgs, settings: config::Settings) -> Result<()> {
-    let network = RealNetwork::new(settings.net);
+    let backend = match args.network {
+        NetworkKind::Real => Backend::Real(RealNetwork::new(settings.net)),
+        NetworkKind::Sim => {
+            let mut sim = settings.sim;
+            sim.modem_ip = settings.net.modem_ip;
+            Backend::Sim(sim)
+        }
+    };
+    tracing::info!(network = ?args.network, link = ?settings.link, "network");
+    let control = match args.control {
+        Some(addr) => {
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen on {addr} for the control API"))?;
+            let bound = listener.local_addr()?;
+            tracing::info!(%bound, "control API");
+            eprintln!("at7600: control API on http://{bound}");
+            let registry = std::sync::Arc::new(control::Registry::default());
+            tokio::spawn(control::serve(listener, registry.clone()));
+            Some(registry)
+        }
+        None => None,
+    };
+    let front_end = if args.stdio {
+        "stdio"
+    } else if args.tcp.is_some() {
+        "tcp"
+    } else {
+        "pty"
+    };
+    let network = NetSpec {
+        backend,
+        link: settings.link,
+        seed: settings.seed,
+        faults: settings.faults,
+        control,
+        front_end,
+    };
     let (stop_tx, stop_rx) = watch::channel(false);
     tokio::spawn(async move {
         wait_for_signal().await;

@@ -1,9 +1,9 @@
 //! The PTY front end: one modem on a pseudo-terminal, with a symlink for the host.
 
 use crate::driver::{Driver, Stop};
+use crate::netstack::NetSpec;
 use anyhow::{bail, Context, Result};
 use at7600_core::ModemConfig;
-use at7600_net::RealNetwork;
 use nix::pty::openpty;
 use nix::sys::termios::{cfmakeraw, tcgetattr, tcsetattr, SetArg};
 use std::io::{self, Write};
@@ -23,7 +23,7 @@ const REOPEN_POLL: Duration = Duration::from_millis(100);
 pub async fn serve(
     link: &Path,
     config: ModemConfig,
-    network: RealNetwork,
+    network: NetSpec,
     mut shutdown: watch::Receiver<bool>,
 ) -> Result<()> {
     let (mut master, slave_path) = open_pty()?;

@@ -1,9 +1,9 @@
 //! The stdio front end: one modem on standard input/output.
 
 use crate::driver::{Driver, Stop};
+use crate::netstack::NetSpec;
 use anyhow::Result;
 use at7600_core::ModemConfig;
-use at7600_net::RealNetwork;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -14,7 +14,7 @@ use tokio::sync::watch;
 /// modem still has for the host and closes its links.
 pub async fn serve(
     config: ModemConfig,
-    network: RealNetwork,
+    network: NetSpec,
     mut shutdown: watch::Receiver<bool>,
 ) -> Result<()> {
     tracing::info!("modem ready on stdio");

@@ -1,9 +1,9 @@
 //! The TCP front end: every accepted connection is its own modem.
 
 use crate::driver::Driver;
+use crate::netstack::NetSpec;
 use anyhow::{Context, Result};
 use at7600_core::ModemConfig;
-use at7600_net::RealNetwork;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -16,7 +16,7 @@ use tokio::task::JoinSet;
 pub async fn serve(
     addr: SocketAddr,
     config: ModemConfig,
-    network: RealNetwork,
+    network: NetSpec,
     mut shutdown: watch::Receiver<bool>,
 ) -> Result<()> {
     let listener = TcpListener::bind(addr)

@@ -14,6 +14,8 @@ mod send;
 mod servers;
 mod settings;
 mod sockets;
+mod status;
+pub use status::{LinkStatus, Metrics, Status};
 
 use crate::config::ModemConfig;
 use crate::errors::ErrInfo;
@@ -163,6 +165,7 @@ pub struct Modem {
     next_conn: u64,
     next_query: u64,
     dtr: bool,
+    metrics: status::Metrics,
 }
 
 impl Modem {
@@ -194,6 +197,7 @@ impl Modem {
             next_conn: 1,
             next_query: 1,
             dtr: true,
+            metrics: status::Metrics::default(),
         }
     }
 
@@ -215,6 +219,7 @@ impl Modem {
     /// Bytes written by the host.
     pub fn handle_host(&mut self, now: Instant, bytes: &[u8]) {
         self.advance(now);
+        self.metrics.host_bytes_in += bytes.len() as u64;
         if matches!(self.host, HostState::Data) {
             self.data_from_host(bytes);
         } else {
@@ -259,6 +264,9 @@ impl Modem {
     /// An event from the network backend.
     pub fn handle_net(&mut self, now: Instant, event: NetEvent) {
         self.advance(now);
+        if let NetEvent::Data { data, .. } | NetEvent::Datagram { data, .. } = &event {
+            self.metrics.net_bytes_received += data.len() as u64;
+        }
         self.on_net_event(event);
         self.pump();
         self.flush_urcs();
@@ -284,6 +292,7 @@ impl Modem {
     /// Marks the first `n` bytes of [`Modem::host_output`] as delivered.
     pub fn consume_host_output(&mut self, n: usize) {
         let n = n.min(self.out.len());
+        self.metrics.host_bytes_out += n as u64;
         self.out.drain(..n);
         if self.out.is_empty() && self.out.capacity() > 64 * 1024 {
             self.out = VecDeque::new();
@@ -293,7 +302,11 @@ impl Modem {
 
     /// The next command for the network backend.
     pub fn poll_net(&mut self) -> Option<NetCommand> {
-        self.net_out.pop_front()
+        let cmd = self.net_out.pop_front()?;
+        if let NetCommand::Send { data, .. } | NetCommand::SendTo { data, .. } = &cmd {
+            self.metrics.net_bytes_sent += data.len() as u64;
+        }
+        Some(cmd)
     }
 
     /// When [`Modem::handle_timeout`] should be called next; `None` while idle.
@@ -452,6 +465,7 @@ impl Modem {
     }
 
     fn dispatch(&mut self, cmd: Command) -> Step {
+        self.metrics.commands += 1;
         match cmd.name.as_str() {
             "+NETOPEN" => self.cmd_netopen(&cmd.form),
             "+NETCLOSE" => self.cmd_netclose(&cmd.form),
@@ -510,6 +524,7 @@ impl Modem {
     }
 
     fn final_error(&mut self, failure: Failure) {
+        self.metrics.errors += 1;
         match failure {
             Failure::Unknown | Failure::Param => {
                 let (code, text) = if failure == Failure::Unknown {
@@ -559,6 +574,7 @@ impl Modem {
     }
 
     fn urc_bytes_at(&mut self, at: Instant, bytes: Vec<u8>) {
+        self.metrics.urcs += 1;
         self.urc_bytes += bytes.len();
         self.urcs.push_back(Urc {
             at,

@@ -1,0 +1,144 @@
+//! The simulated world: which hosts exist, by name and address, and what they do.
+
+use serde::Deserialize;
+use std::net::Ipv4Addr;
+
+/// What a simulated TCP service does with a connection.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Behaviour {
+    /// Sends back every byte it receives.
+    Echo,
+    /// Reads and drops everything.
+    Discard,
+    /// Sends `greeting` on connect, and `reply` after every received line (`\n`).
+    Fixed {
+        /// Bytes sent as soon as the connection is up (may be empty).
+        #[serde(default)]
+        greeting: String,
+        /// Bytes sent after each received line; none if absent.
+        #[serde(default)]
+        reply: Option<String>,
+    },
+}
+
+/// A TCP port of a host.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct TcpService {
+    /// The port.
+    pub port: u16,
+    /// What it does.
+    #[serde(flatten)]
+    pub behaviour: Behaviour,
+}
+
+/// A host of the simulated internet.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostSpec {
+    /// Its DNS name (answered by `AT+CDNSGIP` and by `AT+CIPOPEN` with a name).
+    pub name: String,
+    /// Its IPv4 address.
+    pub addr: Ipv4Addr,
+    /// Its TCP services; a connect to any other port is refused.
+    #[serde(default)]
+    pub tcp: Vec<TcpService>,
+    /// Its UDP echo ports; datagrams to any other port are dropped.
+    #[serde(default)]
+    pub udp_echo: Vec<u16>,
+}
+
+/// Everything a [`crate::sim::SimNetwork`] is told at start (`[sim]` in the config file).
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SimConfig {
+    /// The modem's own address on the mobile network.
+    pub modem_ip: Ipv4Addr,
+    /// Bytes a TCP connection may have sent but not yet acknowledged by the peer before
+    /// a send answers `Full` (the send buffer plus the peer's window).
+    pub send_queue_cap: usize,
+    /// The hosts (`[[sim.host]]`).
+    #[serde(rename = "host")]
+    pub hosts: Vec<HostSpec>,
+}
+
+impl Default for SimConfig {
+    /// A small world on TEST-NET-1 (RFC 5737) addresses:
+    /// `echo.sim` 192.0.2.7 (TCP and UDP echo on port 7), `discard.sim` 192.0.2.9 (TCP
+    /// discard on 9), `www.sim` 192.0.2.80 (port 80 greets with nothing and answers
+    /// every line with `HTTP/1.0 200 OK\r\n\r\nhello\r\n`).
+    fn default() -> Self {
+        let host = |name: &str, last: u8, tcp: Vec<TcpService>, udp_echo: Vec<u16>| HostSpec {
+            name: name.into(),
+            addr: Ipv4Addr::new(192, 0, 2, last),
+            tcp,
+            udp_echo,
+        };
+        SimConfig {
+            modem_ip: Ipv4Addr::new(10, 148, 0, 17),
+            send_queue_cap: 64 * 1024,
+            hosts: vec![
+                host(
+                    "echo.sim",
+                    7,
+                    vec![TcpService {
+                        port: 7,
+                        behaviour: Behaviour::Echo,
+                    }],
+                    vec![7],
+                ),
+                host(
+                    "discard.sim",
+                    9,
+                    vec![TcpService {
+                        port: 9,
+                        behaviour: Behaviour::Discard,
+                    }],
+                    vec![],
+                ),
+                host(
+                    "www.sim",
+                    80,
+                    vec![TcpService {
+                        port: 80,
+                        behaviour: Behaviour::Fixed {
+                            greeting: String::new(),
+                            reply: Some("HTTP/1.0 200 OK\r\n\r\nhello\r\n".into()),
+                        },
+                    }],
+                    vec![],
+                ),
+            ],
+        }
+    }
+}
+
+impl SimConfig {
+    /// The address of a name or an IPv4 literal; `None` if it does not resolve.
+    pub fn resolve(&self, name: &str) -> Option<Ipv4Addr> {
+        name.parse().ok().or_else(|| {
+            self.hosts
+                .iter()
+                .find(|h| h.name.eq_ignore_ascii_case(name))
+                .map(|h| h.addr)
+        })
+    }
+
+    /// The TCP service at `addr:port`.
+    pub fn tcp_service(&self, addr: Ipv4Addr, port: u16) -> Option<&Behaviour> {
+        self.host(addr)?
+            .tcp
+            .iter()
+            .find(|s| s.port == port)
+            .map(|s| &s.behaviour)
+    }
+
+    /// Whether `addr:port` echoes UDP.
+    pub fn udp_echo(&self, addr: Ipv4Addr, port: u16) -> bool {
+        self.host(addr).is_some_and(|h| h.udp_echo.contains(&port))
+    }
+
+    fn host(&self, addr: Ipv4Addr) -> Option<&HostSpec> {
+        self.hosts.iter().find(|h| h.addr == addr)
+    }
+}

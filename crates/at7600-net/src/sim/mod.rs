@@ -1,0 +1,586 @@
+//! A simulated network, sans-IO like the core: no sockets, no clock, one seed.
+//!
+//! [`SimNetwork`] answers a modem's [`NetCommand`]s from a table of hosts
+//! ([`SimConfig`]) and delivers the answers as [`NetEvent`]s at the virtual time the
+//! radio link ([`LinkProfile`]) says they arrive. The caller owns the clock: it calls
+//! [`SimNetwork::handle`] with each command, [`SimNetwork::handle_timeout`] when
+//! [`SimNetwork::poll_timeout`] is due, and drains [`SimNetwork::poll_event`]. The same
+//! seed, config and inputs give the same events at the same instants, every run.
+//!
+//! The model, kept small on purpose:
+//! - each direction of the radio link is one FIFO pipe: a packet waits for the pipe
+//!   (bandwidth), then travels half the round trip plus a jitter draw;
+//! - a TCP segment that is lost is sent again one RTO later (so loss shows as delay,
+//!   never as missing bytes) and a stream never overtakes itself;
+//! - a lost UDP datagram is gone;
+//! - the peer acknowledges what it received; the ACK takes half a round trip back. A
+//!   connection holds at most [`SimConfig::send_queue_cap`] unacknowledged bytes;
+//!   beyond that a send answers `Full` and `Writable` follows when ACKs make room.
+//! - connecting costs the profile's setup delay plus one round trip; a name lookup one
+//!   round trip. Unknown names fail with `Dns`, closed ports with `Refused`.
+
+mod config;
+
+pub use config::{Behaviour, HostSpec, SimConfig, TcpService};
+
+use crate::profile::LinkProfile;
+use crate::rng::Rng;
+use at7600_core::{
+    ConnId, Instant, NetCommand, NetEvent, OpenError, Protocol, SendOutcome, SocketOptions,
+};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::net::{Ipv4Addr, SocketAddrV4};
+use std::time::Duration;
+
+/// A TCP segment's payload at most (a typical mobile MSS).
+const MSS: usize = 1400;
+/// A lost segment is tried at most this often; the last try always gets through.
+const MAX_TRIES: u32 = 6;
+/// SYN retransmission timeout (RFC 6298's initial RTO).
+const SYN_RTO: Duration = Duration::from_secs(1);
+/// Local ports the simulated stack hands out.
+const EPHEMERAL: u16 = 40000;
+
+/// Something that happens later.
+#[derive(Debug)]
+enum Action {
+    /// A TCP handshake completes (or is refused) at the modem.
+    Connect {
+        conn: ConnId,
+        result: Result<SocketAddrV4, OpenError>,
+    },
+    /// An event reaches the modem (dropped if its connection is gone).
+    Deliver(NetEvent),
+    /// Stream bytes from the modem reach the peer.
+    AtPeer { conn: ConnId, data: Vec<u8> },
+    /// The peer's ACK for `len` bytes reaches the modem.
+    Acked { conn: ConnId, len: usize },
+    /// A datagram from the modem reaches `to`.
+    DatagramAtPeer {
+        conn: ConnId,
+        to: SocketAddrV4,
+        data: Vec<u8>,
+    },
+}
+
+#[derive(Debug)]
+struct Conn {
+    protocol: Protocol,
+    /// TCP: the peer once connected; UDP: the fixed remote, if any.
+    remote: Option<SocketAddrV4>,
+    local_port: u16,
+    behaviour: Option<Behaviour>,
+    connected: bool,
+    min_rto: Duration,
+    /// Received bytes held while the modem paused reading.
+    paused: bool,
+    held: VecDeque<NetEvent>,
+    unacked: usize,
+    acked: u64,
+    full: bool,
+    /// Arrival times, so a stream never overtakes itself.
+    up_last: Instant,
+    down_last: Instant,
+    /// A partial line for the fixed responder.
+    line: Vec<u8>,
+}
+
+/// Counters of what the simulated link did, for tests and metrics.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SimStats {
+    /// Payload bytes the modem sent.
+    pub bytes_up: u64,
+    /// Payload bytes delivered to the modem.
+    pub bytes_down: u64,
+    /// TCP segments that had to be sent again.
+    pub retransmissions: u64,
+    /// UDP datagrams lost.
+    pub datagrams_lost: u64,
+}
+
+/// The simulated network of one modem. See the module docs.
+#[derive(Debug)]
+pub struct SimNetwork {
+    config: SimConfig,
+    profile: LinkProfile,
+    rng: Rng,
+    now: Instant,
+    ready: VecDeque<NetEvent>,
+    agenda: BTreeMap<(Instant, u64), Action>,
+    seq: u64,
+    conns: HashMap<ConnId, Conn>,
+    servers: HashMap<u8, u16>,
+    up_free: Instant,
+    down_free: Instant,
+    next_port: u16,
+    stats: SimStats,
+}
+
+impl SimNetwork {
+    /// A network with these hosts, this radio link and this seed.
+    pub fn new(config: SimConfig, profile: LinkProfile, seed: u64) -> Self {
+        SimNetwork {
+            config,
+            profile,
+            rng: Rng::new(seed),
+            now: Duration::ZERO,
+            ready: VecDeque::new(),
+            agenda: BTreeMap::new(),
+            seq: 0,
+            conns: HashMap::new(),
+            servers: HashMap::new(),
+            up_free: Duration::ZERO,
+            down_free: Duration::ZERO,
+            next_port: EPHEMERAL,
+            stats: SimStats::default(),
+        }
+    }
+
+    /// The hosts.
+    pub fn config(&self) -> &SimConfig {
+        &self.config
+    }
+
+    /// The radio link in force.
+    pub fn profile(&self) -> &LinkProfile {
+        &self.profile
+    }
+
+    /// Changes the radio link from now on (packets already on their way keep their time).
+    pub fn set_profile(&mut self, profile: LinkProfile) {
+        self.profile = profile;
+    }
+
+    /// What the link did so far.
+    pub fn stats(&self) -> SimStats {
+        self.stats
+    }
+
+    /// Carries out one command at `now`; answers come from [`SimNetwork::poll_event`].
+    pub fn handle(&mut self, now: Instant, cmd: NetCommand) {
+        self.now = self.now.max(now);
+        match cmd {
+            NetCommand::Attach => {
+                let at = self.now + self.profile.setup();
+                let ip = self.config.modem_ip;
+                self.schedule(at, Action::Deliver(NetEvent::Attached { ip }));
+            }
+            NetCommand::Detach => {
+                self.conns.clear();
+                self.servers.clear();
+                self.ready.push_back(NetEvent::Detached);
+            }
+            NetCommand::Open {
+                conn,
+                protocol,
+                remote,
+                local_port,
+                options,
+            } => self.open(conn, protocol, remote, local_port, options),
+            NetCommand::Send { conn, data } => {
+                let outcome = self.send(conn, None, data);
+                self.ready.push_back(NetEvent::SendDone { conn, outcome });
+            }
+            NetCommand::SendTo { conn, to, data } => {
+                let outcome = self.send(conn, Some(to), data);
+                self.ready.push_back(NetEvent::SendDone { conn, outcome });
+            }
+            NetCommand::Close { conn } => {
+                self.conns.remove(&conn);
+                self.ready.push_back(NetEvent::Closed { conn });
+            }
+            NetCommand::QueryAck { conn } => {
+                let acked = self.conns.get(&conn).map_or(0, |c| c.acked);
+                self.ready.push_back(NetEvent::AckStatus { conn, acked });
+            }
+            NetCommand::PauseRead { conn } => {
+                if let Some(c) = self.conns.get_mut(&conn) {
+                    c.paused = true;
+                }
+            }
+            NetCommand::ResumeRead { conn } => {
+                if let Some(c) = self.conns.get_mut(&conn) {
+                    c.paused = false;
+                    self.ready.extend(c.held.drain(..));
+                }
+            }
+            NetCommand::Listen { server, port, .. } => {
+                let taken = self.servers.iter().any(|(s, p)| *s != server && *p == port);
+                if taken {
+                    self.ready.push_back(NetEvent::ListenFailed { server });
+                } else {
+                    self.servers.insert(server, port);
+                    self.ready.push_back(NetEvent::Listening { server });
+                }
+            }
+            NetCommand::Unlisten { server } => {
+                self.servers.remove(&server);
+            }
+            NetCommand::Resolve { query, name } => {
+                let addr = self.config.resolve(&name);
+                let at = self.now + self.round_trip();
+                self.schedule(at, Action::Deliver(NetEvent::Resolved { query, addr }));
+            }
+        }
+    }
+
+    /// The next event due for the modem.
+    pub fn poll_event(&mut self) -> Option<NetEvent> {
+        self.ready.pop_front()
+    }
+
+    /// When [`SimNetwork::handle_timeout`] should run next; `None` when nothing is in
+    /// flight.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.agenda.keys().next().map(|(at, _)| *at)
+    }
+
+    /// Moves virtual time to `now` and carries out everything due by then.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.now = self.now.max(now);
+        // Actions schedule actions, but always at a later or equal time and finitely
+        // many per input; the bound guards against a bug looping here forever.
+        for _ in 0..1_000_000 {
+            let Some(entry) = self.agenda.first_entry() else {
+                return;
+            };
+            if entry.key().0 > self.now {
+                return;
+            }
+            let action = entry.remove();
+            self.run(action);
+        }
+    }
+
+    fn schedule(&mut self, at: Instant, action: Action) {
+        self.seq += 1;
+        self.agenda.insert((at.max(self.now), self.seq), action);
+    }
+
+    fn round_trip(&mut self) -> Duration {
+        self.profile.one_way() * 2 + self.rng.upto(self.profile.jitter())
+    }
+
+    fn open(
+        &mut self,
+        conn: ConnId,
+        protocol: Protocol,
+        remote: Option<(String, u16)>,
+        local_port: Option<u16>,
+        options: SocketOptions,
+    ) {
+        let fail = |net: &mut Self, at, error| {
+            net.schedule(at, Action::Deliver(NetEvent::OpenFailed { conn, error }));
+        };
+        let port = match local_port {
+            Some(p) if self.port_taken(protocol, p) => {
+                return fail(self, self.now, OpenError::Bind)
+            }
+            Some(p) => p,
+            None => self.ephemeral(protocol),
+        };
+        let resolved = match &remote {
+            Some((name, rport)) => match self.config.resolve(name) {
+                Some(ip) => Some(SocketAddrV4::new(ip, *rport)),
+                None => {
+                    // A name costs a lookup round trip before it is known to be bad.
+                    let at = self.now + self.profile.setup() + self.round_trip();
+                    return fail(self, at, OpenError::Dns);
+                }
+            },
+            None => None,
+        };
+        let needs_lookup = remote
+            .as_ref()
+            .is_some_and(|(name, _)| name.parse::<Ipv4Addr>().is_err());
+        let behaviour = match (protocol, resolved) {
+            (Protocol::Tcp, Some(addr)) => {
+                self.config.tcp_service(*addr.ip(), addr.port()).cloned()
+            }
+            _ => None,
+        };
+        let c = Conn {
+            protocol,
+            remote: resolved,
+            local_port: port,
+            behaviour,
+            connected: false,
+            min_rto: options.min_rto,
+            paused: false,
+            held: VecDeque::new(),
+            unacked: 0,
+            acked: 0,
+            full: false,
+            up_last: Duration::ZERO,
+            down_last: Duration::ZERO,
+            line: Vec::new(),
+        };
+        match (protocol, resolved) {
+            (Protocol::Udp, remote) => {
+                self.conns.insert(
+                    conn,
+                    Conn {
+                        connected: true,
+                        ..c
+                    },
+                );
+                let remote = remote.unwrap_or(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0));
+                self.ready.push_back(NetEvent::Opened {
+                    conn,
+                    remote,
+                    local_port: port,
+                });
+            }
+            (Protocol::Tcp, None) => fail(self, self.now, OpenError::Socket),
+            (Protocol::Tcp, Some(addr)) => {
+                let mut at = self.now + self.profile.setup();
+                if needs_lookup {
+                    at += self.round_trip();
+                }
+                // A lost SYN or SYN-ACK costs a retransmission timeout.
+                for _ in 1..MAX_TRIES {
+                    if !self.rng.chance(self.profile.loss) {
+                        break;
+                    }
+                    self.stats.retransmissions += 1;
+                    at += self.profile.rto(SYN_RTO);
+                }
+                at += self.round_trip();
+                let result = if c.behaviour.is_some() {
+                    Ok(addr)
+                } else {
+                    Err(OpenError::Refused)
+                };
+                self.conns.insert(conn, c);
+                self.schedule(at, Action::Connect { conn, result });
+            }
+        }
+    }
+
+    fn port_taken(&self, protocol: Protocol, port: u16) -> bool {
+        self.conns
+            .values()
+            .any(|c| c.protocol == protocol && c.local_port == port)
+    }
+
+    fn ephemeral(&mut self, protocol: Protocol) -> u16 {
+        for _ in 0..u16::MAX {
+            let p = self.next_port;
+            self.next_port = if p == u16::MAX { EPHEMERAL } else { p + 1 };
+            if !self.port_taken(protocol, p) {
+                return p;
+            }
+        }
+        EPHEMERAL
+    }
+
+    fn send(&mut self, conn: ConnId, to: Option<SocketAddrV4>, data: Vec<u8>) -> SendOutcome {
+        let cap = self.config.send_queue_cap;
+        let Some(c) = self.conns.get_mut(&conn).filter(|c| c.connected) else {
+            return SendOutcome::Disconnected;
+        };
+        self.stats.bytes_up += data.len() as u64;
+        if c.protocol == Protocol::Udp {
+            let Some(to) = to.or(c.remote) else {
+                return SendOutcome::Disconnected;
+            };
+            if let Some(at) = self.uplink(conn, data.len(), false) {
+                self.schedule(at, Action::DatagramAtPeer { conn, to, data });
+            } else {
+                self.stats.datagrams_lost += 1;
+            }
+            return SendOutcome::Accepted;
+        }
+        if c.unacked + data.len() > cap {
+            c.full = true;
+            return SendOutcome::Full;
+        }
+        c.unacked += data.len();
+        for chunk in data.chunks(MSS) {
+            if let Some(at) = self.uplink(conn, chunk.len(), true) {
+                self.schedule(
+                    at,
+                    Action::AtPeer {
+                        conn,
+                        data: chunk.to_vec(),
+                    },
+                );
+            }
+        }
+        SendOutcome::Accepted
+    }
+
+    /// When `len` bytes sent now reach the peer; `None` if a datagram is lost.
+    fn uplink(&mut self, conn: ConnId, len: usize, reliable: bool) -> Option<Instant> {
+        let start = self.now.max(self.up_free);
+        self.up_free = start + self.profile.up_time(len);
+        let at = self.travel(self.up_free, conn, reliable)?;
+        let c = self.conns.get_mut(&conn)?;
+        let at = if reliable { at.max(c.up_last) } else { at };
+        c.up_last = at;
+        Some(at)
+    }
+
+    /// Bytes the peer sends at `from` towards the modem, cut into segments.
+    fn downlink(
+        &mut self,
+        conn: ConnId,
+        from: Instant,
+        data: &[u8],
+        datagram: Option<SocketAddrV4>,
+    ) {
+        let chunks: Vec<&[u8]> = match datagram {
+            Some(_) => vec![data],
+            None => data.chunks(MSS).collect(),
+        };
+        for chunk in chunks {
+            let start = from.max(self.down_free);
+            self.down_free = start + self.profile.down_time(chunk.len());
+            let Some(at) = self.travel(self.down_free, conn, datagram.is_none()) else {
+                self.stats.datagrams_lost += 1;
+                continue;
+            };
+            let Some(c) = self.conns.get_mut(&conn) else {
+                return;
+            };
+            let at = at.max(c.down_last);
+            c.down_last = at;
+            let event = match datagram {
+                Some(from) => NetEvent::Datagram {
+                    conn,
+                    from,
+                    data: chunk.to_vec(),
+                },
+                None => NetEvent::Data {
+                    conn,
+                    data: chunk.to_vec(),
+                },
+            };
+            self.schedule(at, Action::Deliver(event));
+        }
+    }
+
+    /// One trip across the radio link leaving at `left`: latency, jitter, and for a
+    /// reliable stream the retransmissions of a lost segment.
+    fn travel(&mut self, left: Instant, conn: ConnId, reliable: bool) -> Option<Instant> {
+        let mut at = left + self.profile.one_way() + self.rng.upto(self.profile.jitter());
+        let min_rto = self.conns.get(&conn).map_or(SYN_RTO, |c| c.min_rto);
+        for _ in 1..MAX_TRIES {
+            if !self.rng.chance(self.profile.loss) {
+                return Some(at);
+            }
+            if !reliable {
+                return None;
+            }
+            self.stats.retransmissions += 1;
+            at += self.profile.rto(min_rto);
+        }
+        Some(at)
+    }
+
+    fn run(&mut self, action: Action) {
+        match action {
+            Action::Connect { conn, result } => {
+                let Some(c) = self.conns.get_mut(&conn) else {
+                    return;
+                };
+                match result {
+                    Ok(remote) => {
+                        c.connected = true;
+                        let local_port = c.local_port;
+                        let greeting = match &c.behaviour {
+                            Some(Behaviour::Fixed { greeting, .. }) => greeting.clone(),
+                            _ => String::new(),
+                        };
+                        self.ready.push_back(NetEvent::Opened {
+                            conn,
+                            remote,
+                            local_port,
+                        });
+                        if !greeting.is_empty() {
+                            self.downlink(conn, self.now, greeting.as_bytes(), None);
+                        }
+                    }
+                    Err(error) => {
+                        self.conns.remove(&conn);
+                        self.ready.push_back(NetEvent::OpenFailed { conn, error });
+                    }
+                }
+            }
+            Action::Deliver(event) => self.deliver(event),
+            Action::AtPeer { conn, data } => {
+                let Some(c) = self.conns.get_mut(&conn) else {
+                    return;
+                };
+                let reply = match &c.behaviour {
+                    Some(Behaviour::Echo) => data.clone(),
+                    Some(Behaviour::Fixed { reply: Some(r), .. }) => {
+                        c.line.extend_from_slice(&data);
+                        let lines = c.line.iter().filter(|&&b| b == b'\n').count();
+                        if let Some(last) = c.line.iter().rposition(|&b| b == b'\n') {
+                            c.line.drain(..=last);
+                        }
+                        r.as_bytes().repeat(lines)
+                    }
+                    _ => Vec::new(),
+                };
+                if !reply.is_empty() {
+                    self.downlink(conn, self.now, &reply, None);
+                }
+                let back = self.now + self.profile.one_way();
+                self.schedule(
+                    back,
+                    Action::Acked {
+                        conn,
+                        len: data.len(),
+                    },
+                );
+            }
+            Action::Acked { conn, len } => {
+                let cap = self.config.send_queue_cap;
+                let Some(c) = self.conns.get_mut(&conn) else {
+                    return;
+                };
+                c.unacked = c.unacked.saturating_sub(len);
+                c.acked += len as u64;
+                if c.full && c.unacked < cap {
+                    c.full = false;
+                    self.ready.push_back(NetEvent::Writable { conn });
+                }
+            }
+            Action::DatagramAtPeer { conn, to, data } => {
+                if self.config.udp_echo(*to.ip(), to.port()) {
+                    self.downlink(conn, self.now, &data, Some(to));
+                }
+            }
+        }
+    }
+
+    fn deliver(&mut self, event: NetEvent) {
+        let conn = match &event {
+            NetEvent::Data { conn, .. } | NetEvent::Datagram { conn, .. } => Some(*conn),
+            NetEvent::OpenFailed { conn, .. } => {
+                // A failed open forgets the connection, as a failed connect would.
+                self.conns.remove(conn);
+                None
+            }
+            _ => None,
+        };
+        match conn {
+            None => self.ready.push_back(event),
+            Some(conn) => {
+                let Some(c) = self.conns.get_mut(&conn) else {
+                    return;
+                };
+                if let NetEvent::Data { data, .. } | NetEvent::Datagram { data, .. } = &event {
+                    self.stats.bytes_down += data.len() as u64;
+                }
+                if c.paused {
+                    c.held.push_back(event);
+                } else {
+                    self.ready.push_back(event);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,288 @@
+//! The control API (axum, HTTP on 127.0.0.1 by default): list and inspect modems,
+//! inject faults, toggle DTR, Prometheus metrics. Endpoints in `docs/control-api.md`.
+//!
+//! Each driver registers in the [`Registry`] with a request channel; a request is
+//! answered by the driver's own loop, so the API never touches a core directly.
+
+use at7600_core::{Metrics, Status};
+use at7600_net::Fault;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
+
+/// How long the API waits for a driver to answer.
+const ANSWER: Duration = Duration::from_secs(2);
+
+/// What a modem reports about itself.
+#[derive(Clone, Debug)]
+pub struct View {
+    /// The core's state.
+    pub status: Status,
+    /// The core's counters.
+    pub metrics: Metrics,
+    /// Faults carried out on this modem.
+    pub faults: u64,
+}
+
+/// A request to one driver.
+#[derive(Debug)]
+pub enum Request {
+    /// Report a [`View`].
+    View(oneshot::Sender<View>),
+    /// Carry out a fault.
+    Fault(Fault, oneshot::Sender<Result<(), String>>),
+}
+
+/// Registered modems: the last id given, and id -> (front end, request sender).
+type Modems = (u64, BTreeMap<u64, (String, mpsc::UnboundedSender<Request>)>);
+
+/// The modems of this process.
+#[derive(Debug, Default)]
+pub struct Registry {
+    inner: Mutex<Modems>,
+}
+
+impl Registry {
+    /// Registers a modem; returns its id and its request stream.
+    pub fn register(&self, front_end: &str) -> (u64, mpsc::UnboundedReceiver<Request>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        inner.0 += 1;
+        let id = inner.0;
+        inner.1.insert(id, (front_end.to_string(), tx));
+        (id, rx)
+    }
+
+    /// Forgets a modem.
+    pub fn unregister(&self, id: u64) {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        inner.1.remove(&id);
+    }
+
+    fn modems(&self) -> Vec<(u64, String, mpsc::UnboundedSender<Request>)> {
+        let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        inner
+            .1
+            .iter()
+            .map(|(id, (f, tx))| (*id, f.clone(), tx.clone()))
+            .collect()
+    }
+
+    fn modem(&self, id: u64) -> Option<(String, mpsc::UnboundedSender<Request>)> {
+        let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        inner.1.get(&id).cloned()
+    }
+}
+
+/// Serves the API on `listener` until the process ends.
+pub async fn serve(listener: tokio::net::TcpListener, registry: Arc<Registry>) {
+    let app = Router::new()
+        .route("/modems", get(list))
+        .route("/modems/{id}", get(show))
+        .route("/modems/{id}/fault", post(fault))
+        .route("/modems/{id}/dtr", post(dtr))
+        .route("/metrics", get(metrics))
+        .with_state(registry);
+    if let Err(e) = axum::serve(listener, app).await {
+        tracing::warn!(error = %e, "control API stopped");
+    }
+}
+
+async fn view(tx: &mpsc::UnboundedSender<Request>) -> Option<View> {
+    let (reply, rx) = oneshot::channel();
+    tx.send(Request::View(reply)).ok()?;
+    tokio::time::timeout(ANSWER, rx).await.ok()?.ok()
+}
+
+fn to_json(id: u64, front_end: &str, v: &View) -> Value {
+    let s = &v.status;
+    let state = if s.data_mode {
+        "data"
+    } else if s.network_lost {
+        "network-lost"
+    } else if s.network_open {
+        "network-open"
+    } else {
+        "idle"
+    };
+    let links: Vec<Value> = s
+        .links
+        .iter()
+        .map(|l| {
+            json!({
+                "link": l.link, "conn": l.conn.to_string(),
+                "protocol": format!("{:?}", l.protocol).to_lowercase(),
+                "state": format!("{:?}", l.state), "remote": l.remote.to_string(),
+                "sent": l.sent, "acked": l.acked, "received": l.received, "buffered": l.buffered,
+            })
+        })
+        .collect();
+    let m = &v.metrics;
+    json!({
+        "id": id, "front_end": front_end, "state": state, "dtr": s.dtr,
+        "ip": s.ip.map(|ip| ip.to_string()),
+        "rssi": s.radio.rssi, "reg_status": s.radio.reg_status,
+        "links": links,
+        "counters": {
+            "commands": m.commands, "errors": m.errors, "urcs": m.urcs,
+            "host_bytes_in": m.host_bytes_in, "host_bytes_out": m.host_bytes_out,
+            "net_bytes_sent": m.net_bytes_sent, "net_bytes_received": m.net_bytes_received,
+            "faults": v.faults,
+        },
+    })
+}
+
+fn error(code: StatusCode, msg: impl Into<String>) -> Response {
+    (code, Json(json!({ "error": msg.into() }))).into_response()
+}
+
+async fn list(State(reg): State<Arc<Registry>>) -> Response {
+    let mut out = Vec::new();
+    for (id, front_end, tx) in reg.modems() {
+        if let Some(v) = view(&tx).await {
+            out.push(to_json(id, &front_end, &v));
+        }
+    }
+    Json(Value::Array(out)).into_response()
+}
+
+async fn show(State(reg): State<Arc<Registry>>, Path(id): Path<u64>) -> Response {
+    let Some((front_end, tx)) = reg.modem(id) else {
+        return error(StatusCode::NOT_FOUND, format!("no modem {id}"));
+    };
+    match view(&tx).await {
+        Some(v) => Json(to_json(id, &front_end, &v)).into_response(),
+        None => error(StatusCode::SERVICE_UNAVAILABLE, "modem did not answer"),
+    }
+}
+
+async fn inject(reg: &Registry, id: u64, f: Fault) -> Response {
+    let Some((_, tx)) = reg.modem(id) else {
+        return error(StatusCode::NOT_FOUND, format!("no modem {id}"));
+    };
+    let (reply, rx) = oneshot::channel();
+    if tx.send(Request::Fault(f, reply)).is_err() {
+        return error(StatusCode::NOT_FOUND, format!("modem {id} is gone"));
+    }
+    match tokio::time::timeout(ANSWER, rx).await {
+        Ok(Ok(Ok(()))) => Json(json!({ "ok": true })).into_response(),
+        Ok(Ok(Err(e))) => error(StatusCode::CONFLICT, e),
+        _ => error(StatusCode::SERVICE_UNAVAILABLE, "modem did not answer"),
+    }
+}
+
+async fn fault(
+    State(reg): State<Arc<Registry>>,
+    Path(id): Path<u64>,
+    body: Result<Json<Fault>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    match body {
+        Ok(Json(f)) => inject(&reg, id, f).await,
+        Err(e) => error(StatusCode::BAD_REQUEST, e.body_text()),
+    }
+}
+
+/// `POST /modems/{id}/dtr` body.
+#[derive(Deserialize)]
+struct Dtr {
+    on: bool,
+}
+
+async fn dtr(
+    State(reg): State<Arc<Registry>>,
+    Path(id): Path<u64>,
+    body: Result<Json<Dtr>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    match body {
+        Ok(Json(d)) => inject(&reg, id, Fault::Dtr { on: d.on }).await,
+        Err(e) => error(StatusCode::BAD_REQUEST, e.body_text()),
+    }
+}
+
+async fn metrics(State(reg): State<Arc<Registry>>) -> Response {
+    let mut views = Vec::new();
+    for (id, front_end, tx) in reg.modems() {
+        if let Some(v) = view(&tx).await {
+            views.push((id, front_end, v));
+        }
+    }
+    let body = prometheus(&views);
+    ([("content-type", "text/plain; version=0.0.4")], body).into_response()
+}
+
+/// Prometheus text format: one family per counter, per modem and in total.
+fn prometheus(views: &[(u64, String, View)]) -> String {
+    type Get = fn(&View) -> u64;
+    let families: [(&str, &str, &str, Get); 9] = [
+        ("at7600_commands_total", "counter", "AT commands run", |v| {
+            v.metrics.commands
+        }),
+        (
+            "at7600_errors_total",
+            "counter",
+            "commands answered ERROR",
+            |v| v.metrics.errors,
+        ),
+        (
+            "at7600_urcs_total",
+            "counter",
+            "unsolicited result codes",
+            |v| v.metrics.urcs,
+        ),
+        (
+            "at7600_host_bytes_in_total",
+            "counter",
+            "bytes from the host",
+            |v| v.metrics.host_bytes_in,
+        ),
+        (
+            "at7600_host_bytes_out_total",
+            "counter",
+            "bytes to the host",
+            |v| v.metrics.host_bytes_out,
+        ),
+        (
+            "at7600_net_bytes_sent_total",
+            "counter",
+            "payload bytes sent",
+            |v| v.metrics.net_bytes_sent,
+        ),
+        (
+            "at7600_net_bytes_received_total",
+            "counter",
+            "payload bytes received",
+            |v| v.metrics.net_bytes_received,
+        ),
+        ("at7600_faults_total", "counter", "faults injected", |v| {
+            v.faults
+        }),
+        ("at7600_links", "gauge", "links in use", |v| {
+            v.status.links.len() as u64
+        }),
+    ];
+    let mut out = format!(
+        "# HELP at7600_modems modems running\n# TYPE at7600_modems gauge\nat7600_modems {}\n",
+        views.len()
+    );
+    for (name, kind, help, get) in families {
+        out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} {kind}\n"));
+        let mut total = 0;
+        for (id, front_end, v) in views {
+            let n = get(v);
+            total += n;
+            out.push_str(&format!(
+                "{name}{{modem=\"{id}\",front_end=\"{front_end}\"}} {n}\n"
+            ));
+        }
+        out.push_str(&format!("{name}{{modem=\"all\"}} {total}\n"));
+    }
+    out
+}

@@ -41,6 +41,41 @@ impl Daemon {
         Daemon { child, addr }
     }
 
+    /// Like [`Daemon::start`], with the control API on a free loopback port; returns
+    /// the API's `ADDR:PORT` too.
+    pub fn start_with_control(extra: &[&str]) -> (Daemon, String) {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_at7600"))
+            .args(["serve", "--tcp", "127.0.0.1:0", "--control", "127.0.0.1:0"])
+            .args(["--log-level", "error"])
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("daemon starts");
+        let stderr = child.stderr.take().expect("stderr piped");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(addr) = line.strip_prefix("at7600: control API on http://") {
+                    let _ = tx.send(addr.to_string());
+                }
+            }
+        });
+        let stdout = child.stdout.take().expect("stdout piped");
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("ready line");
+        let addr = line
+            .split_whitespace()
+            .last()
+            .expect("address on the ready line")
+            .to_string();
+        let control = rx.recv_timeout(WAIT).expect("control API address");
+        (Daemon { child, addr }, control)
+    }
+
     /// A new modem: a new connection.
     pub fn modem(&self) -> Session {
         let host = TcpStream::connect(&self.addr).expect("connect to the daemon");
@@ -136,6 +171,22 @@ impl Session {
     pub fn transcript(&self) -> &str {
         &self.transcript
     }
+}
+
+/// Runs `at7600 ctl --control <control> <args>`; returns its standard output, or
+/// panics with its error output.
+pub fn ctl(control: &str, args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_at7600"))
+        .args(["ctl", "--control", control])
+        .args(args)
+        .output()
+        .expect("at7600 ctl runs");
+    assert!(
+        out.status.success(),
+        "ctl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// A UDP port that was free a moment ago (for the modem's local port).

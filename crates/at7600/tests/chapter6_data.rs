@@ -160,7 +160,9 @@ fn s6_4_1_tcp_server_transparent_mode() {
     escape(&mut m);
     m.send("AT+CIPCLOSE=0\r", "+CIPCLOSE: 0,0\\r\\n");
     let mut rest = Vec::new();
-    client.read_to_end(&mut rest).expect("client sees the close");
+    client
+        .read_to_end(&mut rest)
+        .expect("client sees the close");
     assert_eq!(rest, b"");
     m.send("AT+SERVERSTOP=0\r", "OK\\r\\n");
     // The listener closes right after the answer; allow it a moment.

@@ -54,6 +54,11 @@ impl Daemon {
         Daemon { child, addr }
     }
 
+    /// The daemon's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// A new modem: a new connection.
     pub fn modem(&self) -> Session {
         let host = TcpStream::connect(&self.addr).expect("connect to the daemon");

@@ -123,10 +123,7 @@ impl Modem {
             if self.is_data_link(i) {
                 continue;
             }
-            loop {
-                let Some(link) = self.links[i].as_mut() else {
-                    break;
-                };
+            while let Some(link) = self.links[i].as_mut() {
                 if link.rx.is_empty() {
                     break;
                 }

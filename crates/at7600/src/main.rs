@@ -4,7 +4,9 @@
 mod cli;
 mod config;
 mod driver;
+mod lines;
 mod pty;
+mod serial;
 mod stdio;
 mod tcp;
 
@@ -20,6 +22,10 @@ fn main() -> Result<()> {
     let Cli {
         command: Command::Serve(args),
     } = Cli::parse();
+    // clap waives `requires` when a conflicting front end (--tcp, ...) is given.
+    if args.serial.is_none() && (args.baud.is_some() || args.rtscts) {
+        anyhow::bail!("--baud and --rtscts need --serial");
+    }
     let file = match &args.config {
         Some(path) => config::FileConfig::load(path)?,
         None => config::FileConfig::default(),
@@ -62,6 +68,12 @@ async fn serve(args: ServeArgs, settings: config::Settings) -> Result<()> {
         stdio::serve(settings.modem, network, stop_rx).await
     } else if let Some(addr) = args.tcp {
         tcp::serve(addr, settings.modem, network, stop_rx).await
+    } else if let Some(device) = &args.serial {
+        let options = serial::SerialOptions {
+            baud: args.baud.unwrap_or(serial::DEFAULT_BAUD),
+            rtscts: args.rtscts,
+        };
+        serial::serve(device, &options, settings.modem, network, stop_rx).await
     } else {
         let link = args.pty.unwrap_or_else(|| PathBuf::from("./ttyAT0"));
         pty::serve(&link, settings.modem, network, stop_rx).await

@@ -3,15 +3,14 @@
 //! A loopback TCP peer stands in for the internet. Every wait is bounded.
 mod common;
 
-use common::{show, WAIT};
+use common::{Port, WAIT};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Silence kept around `+++`, well past the daemon's 300 ms guard time.
 const SILENCE: Duration = Duration::from_millis(450);
@@ -57,79 +56,6 @@ impl Drop for PtyDaemon {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-    }
-}
-
-/// The host's end of the port, opened raw as a host program would.
-struct Port(OwnedFd);
-
-impl Port {
-    fn open(link: &Path) -> Port {
-        use nix::fcntl::{open, OFlag};
-        use nix::sys::stat::Mode;
-        use nix::sys::termios::{cfmakeraw, tcgetattr, tcsetattr, SetArg};
-        let raw = open(link, OFlag::O_RDWR | OFlag::O_NOCTTY, Mode::empty()).expect("port opens");
-        // SAFETY: a fresh descriptor that nothing else owns.
-        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
-        let mut t = tcgetattr(fd.as_fd()).expect("tcgetattr");
-        cfmakeraw(&mut t);
-        tcsetattr(fd.as_fd(), SetArg::TCSANOW, &t).expect("tcsetattr");
-        Port(fd)
-    }
-
-    fn write(&self, bytes: &[u8]) {
-        let mut done = 0;
-        while done < bytes.len() {
-            done += nix::unistd::write(&self.0, &bytes[done..]).expect("port write");
-        }
-    }
-
-    /// Reads until the output, shown as a C string, ends with `until`.
-    fn read_until(&self, until: &str) -> String {
-        let deadline = Instant::now() + WAIT;
-        let mut got = Vec::new();
-        loop {
-            let shown = show(&got);
-            if shown.ends_with(until) {
-                return shown;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "waited for {until:?}, got {shown:?}"
-            );
-            self.poll_read(&mut got, 100);
-        }
-    }
-
-    /// Whatever arrives within `ms`.
-    fn read_for(&self, ms: u64) -> String {
-        let deadline = Instant::now() + Duration::from_millis(ms);
-        let mut got = Vec::new();
-        while Instant::now() < deadline {
-            self.poll_read(&mut got, 50);
-        }
-        show(&got)
-    }
-
-    fn poll_read(&self, got: &mut Vec<u8>, ms: i32) {
-        let mut pfd = libc::pollfd {
-            fd: self.0.as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        // SAFETY: one valid pollfd.
-        if unsafe { libc::poll(&mut pfd, 1, ms) } > 0 {
-            let mut buf = [0u8; 4096];
-            if let Ok(n) = nix::unistd::read(self.0.as_raw_fd(), &mut buf) {
-                got.extend_from_slice(&buf[..n]);
-            }
-        }
-    }
-
-    /// Sends a command line and waits for its answer to end with `until`.
-    fn cmd(&self, line: &str, until: &str) -> String {
-        self.write(line.as_bytes());
-        self.read_until(until)
     }
 }
 

@@ -47,9 +47,10 @@ impl Shared {
 
     /// `n` queued bytes went to the kernel (or were dropped).
     pub(crate) fn release(&self, n: usize) {
+        // SeqCst: see `NetHandle::send_done`, which must not miss a drained queue.
         let _ = self
             .queued
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |q| {
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |q| {
                 Some(q.saturating_sub(n))
             });
     }

@@ -141,11 +141,11 @@ impl NetHandle {
             }
             NetCommand::Send { conn, data } => {
                 let outcome = self.enqueue(conn, None, data);
-                self.events.send(NetEvent::SendDone { conn, outcome });
+                self.send_done(conn, outcome);
             }
             NetCommand::SendTo { conn, to, data } => {
                 let outcome = self.enqueue(conn, Some(to), data);
-                self.events.send(NetEvent::SendDone { conn, outcome });
+                self.send_done(conn, outcome);
             }
             NetCommand::Close { conn } => {
                 let delivered = self
@@ -215,10 +215,6 @@ impl NetHandle {
             _ => 0,
         };
         if !entry.shared.reserve(len, self.config.send_queue_cap) {
-            entry
-                .shared
-                .full
-                .store(true, std::sync::atomic::Ordering::Release);
             return SendOutcome::Full;
         }
         if entry.tx.send(cmd).is_err() {
@@ -226,6 +222,31 @@ impl NetHandle {
             return SendOutcome::Disconnected;
         }
         SendOutcome::Accepted
+    }
+
+    /// Reports a send's outcome; after `Full`, owes the connection's `Writable`.
+    ///
+    /// `Writable` must come after this `SendDone` (the core puts the refused chunk back
+    /// only then) and must not be lost if the queue drains meanwhile. So the flag is
+    /// raised only once `SendDone` is on its way, and if the queue is already empty by
+    /// then, the task will never write again to notice it: `Writable` goes out here.
+    fn send_done(&self, conn: ConnId, outcome: SendOutcome) {
+        use std::sync::atomic::Ordering;
+        self.events.send(NetEvent::SendDone { conn, outcome });
+        if outcome != SendOutcome::Full {
+            return;
+        }
+        let Some(entry) = self.conns.get(&conn) else {
+            return;
+        };
+        // SeqCst pairs with the task's release-then-check (`TaskCtx::written`): at least
+        // one side sees the other's write, so `Writable` is sent, and the swap makes it once.
+        entry.shared.full.store(true, Ordering::SeqCst);
+        if entry.shared.queued.load(Ordering::SeqCst) == 0
+            && entry.shared.full.swap(false, Ordering::SeqCst)
+        {
+            self.events.send(NetEvent::Writable { conn });
+        }
     }
 
     /// Hands a command to a connection's task; false if there is none.

@@ -45,8 +45,8 @@ impl TaskCtx {
     pub(crate) fn written(&self, n: usize) {
         use std::sync::atomic::Ordering;
         self.shared.release(n);
-        if self.shared.queued.load(Ordering::Acquire) == 0
-            && self.shared.full.swap(false, Ordering::AcqRel)
+        if self.shared.queued.load(Ordering::SeqCst) == 0
+            && self.shared.full.swap(false, Ordering::SeqCst)
         {
             self.send(NetEvent::Writable { conn: self.conn });
         }

@@ -16,7 +16,7 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Run modems on one front end (a PTY unless --stdio or --tcp is given).
+    /// Run modems on one front end (a PTY unless --stdio, --tcp or --serial is given).
     Serve(Box<ServeArgs>),
     /// Talk to a running daemon's control API (see docs/control-api.md).
     Ctl(CtlArgs),
@@ -67,14 +67,24 @@ pub enum CtlAction {
 pub struct ServeArgs {
     /// Offer one modem on a new PTY, with a symlink to it at PATH [default: ./ttyAT0].
     #[arg(long, value_name = "PATH", num_args = 0..=1, default_missing_value = "./ttyAT0",
-          conflicts_with_all = ["stdio", "tcp"])]
+          conflicts_with_all = ["stdio", "tcp", "serial"])]
     pub pty: Option<PathBuf>,
     /// Offer one modem on standard input/output (logs go to standard error).
-    #[arg(long, conflicts_with = "tcp")]
+    #[arg(long, conflicts_with_all = ["tcp", "serial"])]
     pub stdio: bool,
     /// Listen on ADDR:PORT; every connection gets its own modem. Port 0 picks a free one.
-    #[arg(long, value_name = "ADDR:PORT")]
+    #[arg(long, value_name = "ADDR:PORT", conflicts_with = "serial")]
     pub tcp: Option<SocketAddr>,
+    /// Offer one modem on a serial port (8N1); the host's DTR is read from our DSR.
+    #[arg(long, value_name = "DEVICE")]
+    pub serial: Option<PathBuf>,
+    /// Serial line speed in bit/s [default: 115200].
+    #[arg(long, value_name = "N", requires = "serial",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub baud: Option<u32>,
+    /// RTS/CTS hardware flow control on the serial port.
+    #[arg(long, requires = "serial")]
+    pub rtscts: bool,
     /// Read settings from this TOML file; flags override it (see examples/at7600.toml).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,

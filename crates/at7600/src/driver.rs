@@ -9,8 +9,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::sync::mpsc;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
 /// Host bytes read at once. Host lines are short; this is the only per-modem buffer
@@ -121,6 +120,20 @@ impl Driver {
     where
         H: AsyncRead + AsyncWrite + Unpin,
     {
+        self.run_with_dtr(host, None, shutdown).await
+    }
+
+    /// As [`Driver::run`], with the host's DTR line arriving as changes on `dtr` (a real
+    /// serial port). A watcher that ends leaves DTR where it last was.
+    pub async fn run_with_dtr<H>(
+        &mut self,
+        host: &mut H,
+        mut dtr: Option<&mut mpsc::UnboundedReceiver<bool>>,
+        shutdown: &mut watch::Receiver<bool>,
+    ) -> Stop
+    where
+        H: AsyncRead + AsyncWrite + Unpin,
+    {
         let (mut reader, mut writer) = tokio::io::split(host);
         let mut buf = [0u8; HOST_READ];
         loop {
@@ -130,10 +143,15 @@ impl Driver {
             let want_read = self.modem.wants_host_input();
             let want_write = !self.modem.host_output().is_empty();
             let deadline = self.deadline();
+            let watch_dtr = dtr.is_some();
             tokio::select! {
                 // A dropped sender counts as shutdown; a change is checked at the top.
                 changed = shutdown.changed() => if changed.is_err() {
                     return Stop::Shutdown;
+                },
+                line = next_dtr(dtr.as_deref_mut()), if watch_dtr => match line {
+                    Some(on) => self.dtr(on),
+                    None => dtr = None,
                 },
                 read = reader.read(&mut buf), if want_read => match read {
                     Ok(0) => return Stop::HostClosed,
@@ -234,5 +252,13 @@ async fn next_request(
     match control {
         Some((_, _, rx)) => rx.recv().await,
         None => std::future::pending().await,
+    }
+}
+
+/// The next DTR change, if a watcher is there.
+async fn next_dtr(rx: Option<&mut mpsc::UnboundedReceiver<bool>>) -> Option<bool> {
+    match rx {
+        Some(rx) => rx.recv().await,
+        None => None,
     }
 }

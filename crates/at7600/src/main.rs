@@ -6,8 +6,10 @@ mod config;
 mod control;
 mod ctl;
 mod driver;
+mod lines;
 mod netstack;
 mod pty;
+mod serial;
 mod stdio;
 mod tcp;
 
@@ -25,6 +27,10 @@ fn main() -> Result<()> {
         Command::Serve(args) => *args,
         Command::Ctl(args) => return ctl::run(&args),
     };
+    // clap waives `requires` when a conflicting front end (--tcp, ...) is given.
+    if args.serial.is_none() && (args.baud.is_some() || args.rtscts) {
+        anyhow::bail!("--baud and --rtscts need --serial");
+    }
     let file = match &args.config {
         Some(path) => config::FileConfig::load(path)?,
         None => config::FileConfig::default(),
@@ -81,6 +87,8 @@ async fn serve(args: ServeArgs, settings: config::Settings) -> Result<()> {
         "stdio"
     } else if args.tcp.is_some() {
         "tcp"
+    } else if args.serial.is_some() {
+        "serial"
     } else {
         "pty"
     };
@@ -104,6 +112,12 @@ async fn serve(args: ServeArgs, settings: config::Settings) -> Result<()> {
         stdio::serve(settings.modem, network, stop_rx).await
     } else if let Some(addr) = args.tcp {
         tcp::serve(addr, settings.modem, network, stop_rx).await
+    } else if let Some(device) = &args.serial {
+        let options = serial::SerialOptions {
+            baud: args.baud.unwrap_or(serial::DEFAULT_BAUD),
+            rtscts: args.rtscts,
+        };
+        serial::serve(device, &options, settings.modem, network, stop_rx).await
     } else {
         let link = args.pty.unwrap_or_else(|| PathBuf::from("./ttyAT0"));
         pty::serve(&link, settings.modem, network, stop_rx).await

@@ -4,6 +4,8 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -74,6 +76,11 @@ impl Daemon {
             .to_string();
         let control = rx.recv_timeout(WAIT).expect("control API address");
         (Daemon { child, addr }, control)
+    }
+
+    /// The daemon's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// A new modem: a new connection.
@@ -195,4 +202,77 @@ pub fn free_udp_port() -> u16 {
         .and_then(|s| s.local_addr())
         .map(|a| a.port())
         .expect("ephemeral UDP port")
+}
+
+/// The host's end of a tty (the daemon's PTY, or the master of a serial pair).
+pub struct Port(pub OwnedFd);
+
+impl Port {
+    pub fn open(link: &Path) -> Port {
+        use nix::fcntl::{open, OFlag};
+        use nix::sys::stat::Mode;
+        use nix::sys::termios::{cfmakeraw, tcgetattr, tcsetattr, SetArg};
+        let raw = open(link, OFlag::O_RDWR | OFlag::O_NOCTTY, Mode::empty()).expect("port opens");
+        // SAFETY: a fresh descriptor that nothing else owns.
+        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+        let mut t = tcgetattr(fd.as_fd()).expect("tcgetattr");
+        cfmakeraw(&mut t);
+        tcsetattr(fd.as_fd(), SetArg::TCSANOW, &t).expect("tcsetattr");
+        Port(fd)
+    }
+
+    pub fn write(&self, bytes: &[u8]) {
+        let mut done = 0;
+        while done < bytes.len() {
+            done += nix::unistd::write(&self.0, &bytes[done..]).expect("port write");
+        }
+    }
+
+    /// Reads until the output, shown as a C string, ends with `until`.
+    pub fn read_until(&self, until: &str) -> String {
+        let deadline = Instant::now() + WAIT;
+        let mut got = Vec::new();
+        loop {
+            let shown = show(&got);
+            if shown.ends_with(until) {
+                return shown;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "waited for {until:?}, got {shown:?}"
+            );
+            self.poll_read(&mut got, 100);
+        }
+    }
+
+    /// Whatever arrives within `ms`.
+    pub fn read_for(&self, ms: u64) -> String {
+        let deadline = Instant::now() + Duration::from_millis(ms);
+        let mut got = Vec::new();
+        while Instant::now() < deadline {
+            self.poll_read(&mut got, 50);
+        }
+        show(&got)
+    }
+
+    fn poll_read(&self, got: &mut Vec<u8>, ms: i32) {
+        let mut pfd = libc::pollfd {
+            fd: self.0.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd.
+        if unsafe { libc::poll(&mut pfd, 1, ms) } > 0 {
+            let mut buf = [0u8; 4096];
+            if let Ok(n) = nix::unistd::read(self.0.as_raw_fd(), &mut buf) {
+                got.extend_from_slice(&buf[..n]);
+            }
+        }
+    }
+
+    /// Sends a command line and waits for its answer to end with `until`.
+    pub fn cmd(&self, line: &str, until: &str) -> String {
+        self.write(line.as_bytes());
+        self.read_until(until)
+    }
 }

@@ -1,0 +1,173 @@
+//! Data mode on the PTY front end: the `+++` escape with shortened guard times, and the
+//! host closing the port as DTR OFF (`AT&D1` keeps the connection, `AT&D2` closes it).
+//! A loopback TCP peer stands in for the internet. Every wait is bounded.
+mod common;
+
+use common::{Port, WAIT};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
+
+/// Silence kept around `+++`, well past the daemon's 300 ms guard time.
+const SILENCE: Duration = Duration::from_millis(450);
+
+/// `at7600 serve --pty` with short guard times; killed when dropped.
+struct PtyDaemon {
+    child: Child,
+    link: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl PtyDaemon {
+    fn start() -> PtyDaemon {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let link = dir.path().join("ttyAT0");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_at7600"))
+            .args(["serve", "--pty"])
+            .arg(&link)
+            .args(["--escape-guard-ms", "300", "--escape-gap-ms", "200"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("daemon starts");
+        let stdout = child.stdout.take().expect("stdout piped");
+        let (tx, rx) = mpsc::channel();
+        thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        let line = rx.recv_timeout(WAIT).expect("ready line in time");
+        assert!(line.starts_with("at7600: modem ready"), "{line:?}");
+        PtyDaemon {
+            child,
+            link,
+            _dir: dir,
+        }
+    }
+}
+
+impl Drop for PtyDaemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn listener() -> (TcpListener, u16) {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind peer");
+    let port = l.local_addr().expect("addr").port();
+    (l, port)
+}
+
+/// Data mode on link 0 towards a fresh loopback peer; returns the peer's socket.
+fn connect(port: &Port) -> TcpStream {
+    let (l, p) = listener();
+    port.cmd("AT+CIPMODE=1\r", "OK\\r\\n");
+    port.cmd("AT+NETOPEN\r", "+NETOPEN: 0\\r\\n");
+    port.cmd(
+        &format!("AT+CIPOPEN=0,\"TCP\",\"127.0.0.1\",{p}\r"),
+        "CONNECT 115200\\r\\n",
+    );
+    let (s, _) = l.accept().expect("peer accepts");
+    s.set_read_timeout(Some(WAIT)).expect("timeout");
+    s
+}
+
+fn read_n(s: &mut TcpStream, n: usize) -> Vec<u8> {
+    let mut got = vec![0u8; n];
+    s.read_exact(&mut got).expect("peer reads");
+    got
+}
+
+#[test]
+fn pty_escape_with_short_guard_times_then_ato() {
+    let d = PtyDaemon::start();
+    let port = Port::open(&d.link);
+    let mut peer = connect(&port);
+
+    // `+++` inside data is data.
+    port.write(b"x+++y");
+    assert_eq!(read_n(&mut peer, 5), b"x+++y");
+    // `+++` after silence but followed by data too soon is data as well.
+    thread::sleep(SILENCE);
+    port.write(b"+++");
+    thread::sleep(Duration::from_millis(100));
+    port.write(b"z");
+    assert_eq!(read_n(&mut peer, 4), b"+++z");
+    assert_eq!(port.read_for(500), "", "no escape happened");
+
+    // A guarded `+++` is the escape: OK, command mode, nothing sent.
+    thread::sleep(SILENCE);
+    port.write(b"+++");
+    assert_eq!(port.read_until("\\r\\nOK\\r\\n"), "\\r\\nOK\\r\\n");
+    assert_eq!(port.cmd("AT\r", "OK\\r\\n"), "AT\\r\\r\\nOK\\r\\n");
+    peer.write_all(b"while away").expect("peer writes");
+    assert_eq!(
+        port.cmd("ATO\r", "while away"),
+        "ATO\\r\\r\\nCONNECT 115200\\r\\nwhile away"
+    );
+    port.write(b"back");
+    assert_eq!(read_n(&mut peer, 4), b"back", "the escape was not sent");
+}
+
+#[test]
+fn pty_close_in_data_mode_with_at_d2_closes_the_link() {
+    let d = PtyDaemon::start();
+    let port = Port::open(&d.link);
+    port.cmd("AT&D2\r", "OK\\r\\n");
+    let mut peer = connect(&port);
+    port.write(b"hi");
+    assert_eq!(read_n(&mut peer, 2), b"hi");
+
+    drop(port); // DTR OFF
+    let mut rest = Vec::new();
+    peer.read_to_end(&mut rest).expect("peer sees the close");
+    assert_eq!(rest, b"");
+
+    let port = reopen(&d.link);
+    assert_eq!(
+        port.read_until("+IPCLOSE: 0,2\\r\\n"),
+        "\\r\\n+IPCLOSE: 0,2\\r\\n"
+    );
+    let open = port.cmd("AT+CIPOPEN?\r", "OK\\r\\n");
+    assert!(open.contains("+CIPOPEN: 0\\r\\n"), "link 0 is free: {open}");
+    assert_eq!(port.cmd("ATO\r", "ERROR\\r\\n"), "ATO\\r\\r\\nERROR\\r\\n");
+}
+
+#[test]
+fn pty_close_in_data_mode_with_at_d1_keeps_the_connection() {
+    let d = PtyDaemon::start();
+    let port = Port::open(&d.link);
+    port.cmd("AT&D1\r", "OK\\r\\n");
+    let mut peer = connect(&port);
+    port.write(b"hi");
+    assert_eq!(read_n(&mut peer, 2), b"hi");
+
+    drop(port); // DTR OFF: command mode, the connection stays
+    let port = reopen(&d.link);
+    assert_eq!(port.read_until("\\r\\nOK\\r\\n"), "\\r\\nOK\\r\\n");
+    let open = port.cmd("AT+CIPOPEN?\r", "OK\\r\\n");
+    assert!(
+        open.contains("+CIPOPEN: 0,\"TCP\""),
+        "link 0 is open: {open}"
+    );
+    peer.write_all(b"still here").expect("peer writes");
+    assert_eq!(
+        port.cmd("ATO\r", "still here"),
+        "ATO\\r\\r\\nCONNECT 115200\\r\\nstill here"
+    );
+    port.write(b"yes");
+    assert_eq!(read_n(&mut peer, 3), b"yes");
+}
+
+/// Opens the port again once the daemon has seen it closed (it looks every 100 ms).
+fn reopen(link: &Path) -> Port {
+    thread::sleep(Duration::from_millis(300));
+    Port::open(link)
+}

@@ -192,6 +192,7 @@ impl<IO: AsyncRead + AsyncWrite + Send + 'static> Driver<IO> {
                 read = self.reader.read(&mut buf) => match read {
                     Ok(0) | Err(_) => break,
                     Ok(n) => {
+                        tracing::trace!(bytes = %buf[..n].escape_ascii(), "from the module");
                         self.parser.feed(&buf[..n]);
                         if let Err(e) = self.drain_frames().await {
                             tracing::debug!(error = %e, "write to the line failed");
@@ -262,6 +263,12 @@ impl<IO: AsyncRead + AsyncWrite + Send + 'static> Driver<IO> {
         tracing::trace!(line = %req.line, "command");
         let mut bytes = req.line.clone().into_bytes();
         bytes.push(b'\r');
+        if req.payload.is_some() {
+            // The module swallows one `\n` after a command's `\r`, even once the
+            // payload has begun (clarifications §1): send it now, so that a payload
+            // starting with `\n` keeps its first byte.
+            bytes.push(b'\n');
+        }
         self.current = Some(InFlight {
             deadline: Instant::now() + req.timeout,
             req,
@@ -334,6 +341,7 @@ impl<IO: AsyncRead + AsyncWrite + Send + 'static> Driver<IO> {
                 Frame::Raw(data) => self.deliver_raw(data),
                 Frame::Prompt => {
                     let payload = self.current.as_mut().and_then(|c| c.req.payload.take());
+                    tracing::trace!(len = payload.as_ref().map(Vec::len), "prompt");
                     if let Some(payload) = payload {
                         self.writer.write_all(&payload).await?;
                         self.writer.flush().await?;

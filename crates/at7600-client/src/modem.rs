@@ -338,7 +338,9 @@ impl Modem {
 
     /// `AT+NETOPEN?`: whether the context is active.
     pub async fn is_net_open(&self) -> Result<bool> {
-        let ans = self.command("AT+NETOPEN?").await?;
+        let t = self.inner.config.command_timeout;
+        let cmd = Cmd::new("AT+NETOPEN?", t).claim(Claim::NetOpen);
+        let ans = self.inner.run(cmd).await?;
         Ok(ans.value("+NETOPEN:") == Some("1"))
     }
 

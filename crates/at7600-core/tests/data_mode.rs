@@ -32,13 +32,19 @@ fn s6_2_3_tcp_client_transparent_mode() {
     let mut b = connected();
     b.host("HELLO SERVER");
     let conn = b.last_conn();
-    b.event(NetEvent::Data { conn, data: b"DATA FROM SERVERDATA FROM SERVER".to_vec() });
+    b.event(NetEvent::Data {
+        conn,
+        data: b"DATA FROM SERVERDATA FROM SERVER".to_vec(),
+    });
     b.advance(ms(1000));
     b.host("+++");
     b.advance(ms(1000));
     b.host("AT+CIPOPEN?\r");
     b.host("ATO\r");
-    b.event(NetEvent::Data { conn, data: b"HELLO CLIENT".to_vec() });
+    b.event(NetEvent::Data {
+        conn,
+        data: b"HELLO CLIENT".to_vec(),
+    });
     b.advance(ms(1000));
     b.host("+++");
     b.advance(ms(1000));
@@ -55,8 +61,16 @@ fn s6_3_3_udp_client_transparent_mode() {
     b.host("AT+CIPOPEN=0,\"UDP\",\"117.131.85.139\",5254,5000\r");
     let conn = b.last_conn();
     let from = "117.131.85.139:5254".parse().unwrap();
-    b.event(NetEvent::Datagram { conn, from, data: b"HELLO CLIENT".to_vec() });
-    b.event(NetEvent::Datagram { conn, from, data: b"HELLO CLIENT".to_vec() });
+    b.event(NetEvent::Datagram {
+        conn,
+        from,
+        data: b"HELLO CLIENT".to_vec(),
+    });
+    b.event(NetEvent::Datagram {
+        conn,
+        from,
+        data: b"HELLO CLIENT".to_vec(),
+    });
     b.advance(ms(1000));
     b.host("+++");
     b.advance(ms(1000));
@@ -134,7 +148,10 @@ fn plus_signs_inside_a_stream_are_data() {
 fn remote_close_in_data_mode_prints_closed_and_returns_to_command_mode() {
     let mut b = connected();
     let conn = b.last_conn();
-    b.event(NetEvent::Data { conn, data: b"bye".to_vec() });
+    b.event(NetEvent::Data {
+        conn,
+        data: b"bye".to_vec(),
+    });
     assert_eq!(b.event(NetEvent::PeerClosed { conn }), "\\r\\nCLOSED\\r\\n");
     assert_eq!(b.host("AT\r"), "AT\\r\\r\\nOK\\r\\n");
     assert_eq!(b.host("ATO\r"), "ATO\\r\\r\\nERROR\\r\\n");
@@ -146,7 +163,13 @@ fn data_received_in_command_mode_waits_for_ato() {
     b.host("+++");
     b.advance(ms(1000));
     let conn = b.last_conn();
-    assert_eq!(b.event(NetEvent::Data { conn, data: b"held".to_vec() }), "");
+    assert_eq!(
+        b.event(NetEvent::Data {
+            conn,
+            data: b"held".to_vec()
+        }),
+        ""
+    );
     assert_eq!(b.host("ATO\r"), "ATO\\r\\r\\nCONNECT 115200\\r\\nheld");
 }
 
@@ -162,7 +185,13 @@ fn other_links_keep_working_in_command_mode_next_to_the_transparent_one() {
     // Link 1 data is held while the host is in data mode, then shown after +++.
     b.host("ATO\r");
     let conn1 = b.last_conn();
-    assert_eq!(b.event(NetEvent::Data { conn: conn1, data: b"x".to_vec() }), "");
+    assert_eq!(
+        b.event(NetEvent::Data {
+            conn: conn1,
+            data: b"x".to_vec()
+        }),
+        ""
+    );
     b.advance(ms(1000));
     b.host("+++");
     assert_eq!(
@@ -182,7 +211,10 @@ fn transparent_open_failure_is_connect_fail() {
         NetCommand::Open { conn, .. } => Some(*conn),
         _ => None,
     });
-    let out = b.event(NetEvent::OpenFailed { conn: conn.unwrap(), error: at7600_core::OpenError::Refused });
+    let out = b.event(NetEvent::OpenFailed {
+        conn: conn.unwrap(),
+        error: at7600_core::OpenError::Refused,
+    });
     assert_eq!(out, "\\r\\nCONNECT FAIL\\r\\n");
 }
 
@@ -233,8 +265,15 @@ fn transparent_server_answers_connect_after_client() {
     b.host("AT+SERVERSTART=8080,0\r");
     let conn = at7600_core::ConnId::accepted(1);
     let peer = "192.168.108.5:57202".parse().unwrap();
-    let out = b.event(NetEvent::Accepted { server: 0, conn, peer });
-    assert_eq!(out, "\\r\\n+CLIENT: 0,0,192.168.108.5:57202\\r\\n\\r\\nCONNECT 115200\\r\\n");
+    let out = b.event(NetEvent::Accepted {
+        server: 0,
+        conn,
+        peer,
+    });
+    assert_eq!(
+        out,
+        "\\r\\n+CLIENT: 0,0,192.168.108.5:57202\\r\\n\\r\\nCONNECT 115200\\r\\n"
+    );
     b.host("to client");
     assert_eq!(wire(&b), b"to client");
 }
@@ -250,7 +289,10 @@ fn a_refused_chunk_is_resent_in_order_after_writable() {
     assert_eq!(data, b"first");
     b.host("second");
     assert!(b.pending.is_empty(), "one send in flight at a time");
-    b.event(NetEvent::SendDone { conn, outcome: at7600_core::SendOutcome::Full });
+    b.event(NetEvent::SendDone {
+        conn,
+        outcome: at7600_core::SendOutcome::Full,
+    });
     assert!(b.pending.is_empty(), "blocked until Writable");
     assert!(b.modem.wants_host_input());
     b.event(NetEvent::Writable { conn });

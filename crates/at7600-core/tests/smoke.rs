@@ -13,7 +13,10 @@ fn smoke() {
     b.host("HELLO");
     b.host("AT+CIPSEND=1\rHELLOWORLD\x1a");
     let conn = b.last_conn();
-    b.event(at7600_core::NetEvent::Data { conn, data: b"data from server".to_vec() });
+    b.event(at7600_core::NetEvent::Data {
+        conn,
+        data: b"data from server".to_vec(),
+    });
     b.host("AT+CIPOPEN?\r");
     b.host("AT+CIPCLOSE?\r");
     b.host("AT+CIPCLOSE=1\r");

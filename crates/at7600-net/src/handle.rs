@@ -215,7 +215,10 @@ impl NetHandle {
             _ => 0,
         };
         if !entry.shared.reserve(len, self.config.send_queue_cap) {
-            entry.shared.full.store(true, std::sync::atomic::Ordering::Release);
+            entry
+                .shared
+                .full
+                .store(true, std::sync::atomic::Ordering::Release);
             return SendOutcome::Full;
         }
         if entry.tx.send(cmd).is_err() {

@@ -71,7 +71,9 @@ impl Modem {
             "O" if n.unwrap_or(0) == 0 => self.cmd_ato(),
             "S0" => self.s_register(form, |m| &mut m.s.s0),
             "S3" | "S4" | "S5" => self.fixed_s_register(form, n.unwrap_or(0)),
-            "+CGMI" | "+GMI" => self.identity_text(form, |m| m.config.identity.manufacturer.clone()),
+            "+CGMI" | "+GMI" => {
+                self.identity_text(form, |m| m.config.identity.manufacturer.clone())
+            }
             "+CGMM" | "+GMM" => self.identity_text(form, |m| m.config.identity.model.clone()),
             "+GMR" => self.identity_text(form, |m| m.config.identity.revision.clone()),
             "+CGMR" => {
@@ -208,16 +210,18 @@ impl Modem {
             "+IPR" => match form {
                 Form::Read => self.info_step(&format!("+IPR: {}", self.s.ipr)),
                 Form::Test => {
-                    let list = |v: &[u32]| {
-                        v.iter().map(u32::to_string).collect::<Vec<_>>().join(",")
-                    };
+                    let list =
+                        |v: &[u32]| v.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
                     let line = format!("+IPR: ({}),({})", list(&BAUDS), list(&BAUDS_HIGH));
                     self.info_step(&line)
                 }
                 Form::Write(args) => {
                     let rate = args.first().and_then(|a| a.uint());
                     match rate {
-                        Some(r) if args.len() == 1 && BAUDS.iter().chain(&BAUDS_HIGH).any(|b| u64::from(*b) == r) => {
+                        Some(r)
+                            if args.len() == 1
+                                && BAUDS.iter().chain(&BAUDS_HIGH).any(|b| u64::from(*b) == r) =>
+                        {
                             self.s.ipr = r as u32;
                             Step::Next
                         }
@@ -233,7 +237,8 @@ impl Modem {
                 }
                 Form::Test => self.info_step("+IFC: (0,2),(0,2)"),
                 Form::Write(args) => {
-                    let pick = |a: Option<&Arg>| a.and_then(|a| a.uint()).filter(|v| *v == 0 || *v == 2);
+                    let pick =
+                        |a: Option<&Arg>| a.and_then(|a| a.uint()).filter(|v| *v == 0 || *v == 2);
                     match (args.len(), pick(args.first()), pick(args.get(1))) {
                         (1, Some(a), _) => {
                             self.s.ifc = (a as u8, self.s.ifc.1);
@@ -388,7 +393,9 @@ impl Modem {
                     .s
                     .contexts
                     .iter()
-                    .map(|(cid, ty, apn)| format!("{name}: {cid},\"{ty}\",\"{apn}\",\"0.0.0.0\",0,0"))
+                    .map(|(cid, ty, apn)| {
+                        format!("{name}: {cid},\"{ty}\",\"{apn}\",\"0.0.0.0\",0,0")
+                    })
                     .collect();
                 self.info_lines(&lines);
                 Step::Next
@@ -413,7 +420,10 @@ impl Modem {
                 let ty = args[1].str().to_ascii_uppercase();
                 let valid_type = ["IP", "PPP", "IPV6", "IPV4V6"].contains(&ty.as_str());
                 let apn = args.get(2).map(|a| a.str().to_string()).unwrap_or_default();
-                let numbers_ok = args.iter().skip(4).all(|a| a.is_empty() || a.uint().is_some());
+                let numbers_ok = args
+                    .iter()
+                    .skip(4)
+                    .all(|a| a.is_empty() || a.uint().is_some());
                 if !valid_type || apn.len() > 99 || args.len() > 10 || !numbers_ok {
                     return Step::Fail(Failure::Param);
                 }

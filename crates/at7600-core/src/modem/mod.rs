@@ -460,8 +460,9 @@ impl Modem {
             "+CIPRXGET" => self.cmd_ciprxget(&cmd.form),
             "+SERVERSTART" => self.cmd_serverstart(&cmd.form),
             "+SERVERSTOP" => self.cmd_serverstop(&cmd.form),
-            "+CIPHEAD" | "+CIPSRIP" | "+CIPMODE" | "+CIPSENDMODE" | "+CIPTIMEOUT"
-            | "+CIPCCFG" => self.cmd_setting(&cmd.name, &cmd.form),
+            "+CIPHEAD" | "+CIPSRIP" | "+CIPMODE" | "+CIPSENDMODE" | "+CIPTIMEOUT" | "+CIPCCFG" => {
+                self.cmd_setting(&cmd.name, &cmd.form)
+            }
             _ => self.cmd_general(&cmd),
         }
     }

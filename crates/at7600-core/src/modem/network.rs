@@ -17,7 +17,9 @@ pub(super) fn valid_domain(name: &str) -> bool {
             !label.is_empty()
                 && label.len() <= 63
                 && label.as_bytes()[0].is_ascii_alphanumeric()
-                && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
         })
 }
 

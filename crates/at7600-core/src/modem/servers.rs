@@ -68,7 +68,11 @@ impl Modem {
     }
 
     pub(super) fn on_listening(&mut self, server: u8) {
-        if let Some(s) = self.servers.get_mut(usize::from(server)).and_then(Option::as_mut) {
+        if let Some(s) = self
+            .servers
+            .get_mut(usize::from(server))
+            .and_then(Option::as_mut)
+        {
             s.listening = true;
         }
         if self.host_is_busy_with(&Busy::Listen { server }) {
@@ -89,7 +93,10 @@ impl Modem {
             Form::Write(args) => args,
             _ => return Step::Fail(Failure::Param),
         };
-        let Some(index) = args.first().and_then(|a| a.in_range(0..=SERVERS as u64 - 1)) else {
+        let Some(index) = args
+            .first()
+            .and_then(|a| a.in_range(0..=SERVERS as u64 - 1))
+        else {
             return Step::Fail(Failure::Param);
         };
         let server = index as u8;
@@ -101,7 +108,12 @@ impl Modem {
             return fail(4);
         }
         // Its accepted sockets must be closed first (manual §2.15).
-        if self.links.iter().flatten().any(|l| l.server == Some(server)) {
+        if self
+            .links
+            .iter()
+            .flatten()
+            .any(|l| l.server == Some(server))
+        {
             return fail(9);
         }
         self.servers[index as usize] = None;
@@ -136,7 +148,11 @@ impl Modem {
         if self.host_paused {
             self.set_link_pause(i, |l| &mut l.paused_host, true);
         }
-        self.urc(&format!("+CLIENT: {i},{server},{}:{}", peer.ip(), peer.port()));
+        self.urc(&format!(
+            "+CLIENT: {i},{server},{}:{}",
+            peer.ip(),
+            peer.port()
+        ));
         if transparent {
             self.urc_enter_data();
         }

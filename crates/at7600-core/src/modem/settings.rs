@@ -267,9 +267,9 @@ impl Modem {
 
     fn cmd_cipccfg(&mut self, form: &Form) -> Step {
         match form {
-            Form::Test => self.info_step(
-                "+CIPCCFG: (0-10),(0-1000),(0),(0-1),(0-1),(0-1),(500-120000)",
-            ),
+            Form::Test => {
+                self.info_step("+CIPCCFG: (0-10),(0-1000),(0),(0-1),(0-1),(0-1),(500-120000)")
+            }
             Form::Read => {
                 let c = self.s.ccfg;
                 self.info_step(&format!(

@@ -67,7 +67,9 @@ impl Modem {
         let host_ok = host.parse::<Ipv4Addr>().is_ok() || valid_domain(&host);
         let remote = match protocol {
             Protocol::Tcp => {
-                let local_ok = args.get(4).is_none_or(|a| a.is_empty() || port_arg(Some(a), 0).is_some());
+                let local_ok = args
+                    .get(4)
+                    .is_none_or(|a| a.is_empty() || port_arg(Some(a), 0).is_some());
                 match port_arg(args.get(3), 1) {
                     Some(port) if host_ok && local_ok && args.len() <= 5 => Some((host, port)),
                     _ => return fail(ErrCode::WrongParameter),
@@ -130,7 +132,11 @@ impl Modem {
     fn cipopen_line(&self, i: usize) -> String {
         match &self.links[i] {
             Some(l) if l.is_open() => {
-                let ty = if l.protocol == Protocol::Tcp { "TCP" } else { "UDP" };
+                let ty = if l.protocol == Protocol::Tcp {
+                    "TCP"
+                } else {
+                    "UDP"
+                };
                 let index = l.server.map_or(-1, i32::from);
                 format!(
                     "+CIPOPEN: {i},\"{ty}\",\"{}\",{},{index}",
@@ -234,7 +240,8 @@ impl Modem {
         if !link.pending_sends.is_empty() {
             self.orphans.push((link.conn, i, link.pending_sends));
         }
-        self.net_out.push_back(NetCommand::Close { conn: link.conn });
+        self.net_out
+            .push_back(NetCommand::Close { conn: link.conn });
     }
 
     /// The link's connection is gone (peer closed, network lost): it keeps its buffered
@@ -283,7 +290,10 @@ impl Modem {
         let Some(i) = self.link_of(conn) else {
             return;
         };
-        if let Some(link) = self.links[i].as_ref().filter(|l| l.state == LinkState::Closing) {
+        if let Some(link) = self.links[i]
+            .as_ref()
+            .filter(|l| l.state == LinkState::Closing)
+        {
             if link.transparent {
                 self.urc("CLOSED");
             }
@@ -300,7 +310,13 @@ impl Modem {
                 let states: Vec<&str> = self
                     .links
                     .iter()
-                    .map(|l| if l.as_ref().is_some_and(Link::is_open) { "1" } else { "0" })
+                    .map(|l| {
+                        if l.as_ref().is_some_and(Link::is_open) {
+                            "1"
+                        } else {
+                            "0"
+                        }
+                    })
                     .collect();
                 return self.info_step(&format!("+CIPCLOSE: {}", states.join(",")));
             }
@@ -312,7 +328,11 @@ impl Modem {
             Ok(_) => return Step::Fail(Failure::Param),
             Err(step) => return step,
         };
-        if self.is_data_link(i) && self.links[i].as_ref().is_some_and(|l| l.state != LinkState::Closing) {
+        if self.is_data_link(i)
+            && self.links[i]
+                .as_ref()
+                .is_some_and(|l| l.state != LinkState::Closing)
+        {
             return self.close_data_link();
         }
         let Some(link) = self.links[i].as_mut() else {

@@ -50,7 +50,10 @@ impl Default for Bench {
 impl Bench {
     pub fn new(config: ModemConfig) -> Self {
         let mut dns = HashMap::new();
-        dns.insert("www.baidu.com".to_string(), Ipv4Addr::new(61, 135, 169, 121));
+        dns.insert(
+            "www.baidu.com".to_string(),
+            Ipv4Addr::new(61, 135, 169, 121),
+        );
         dns.insert("peer.test".to_string(), Ipv4Addr::new(117, 131, 85, 139));
         Bench {
             modem: Modem::new(config),

@@ -4,6 +4,7 @@
 mod cli;
 mod config;
 mod driver;
+mod probe;
 mod pty;
 mod stdio;
 mod tcp;
@@ -17,9 +18,17 @@ use tokio::sync::watch;
 use tracing_subscriber::EnvFilter;
 
 fn main() -> Result<()> {
-    let Cli {
-        command: Command::Serve(args),
-    } = Cli::parse();
+    let args = match Cli::parse().command {
+        Command::Serve(args) => args,
+        Command::Probe(args) => {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .context("cannot start the async runtime")?;
+            let code = runtime.block_on(probe::run(args))?;
+            std::process::exit(code);
+        }
+    };
     let file = match &args.config {
         Some(path) => config::FileConfig::load(path)?,
         None => config::FileConfig::default(),

@@ -330,3 +330,62 @@ fn listener_accepts_a_client() {
         assert_eq!(&client.await.expect("client"), b"pong");
     });
 }
+
+#[test]
+fn transparent_stream_with_commands_in_between() {
+    let d = Daemon::start(&["--escape-guard-ms", "150", "--escape-gap-ms", "150"]);
+    run(async {
+        let port = echo_server().await;
+        let config = Config {
+            transparent: true,
+            escape_guard: Duration::from_millis(250),
+            ..Config::default()
+        };
+        let m = modem(&d, config).await;
+        m.net_open().await.expect("net open");
+        let mut s = at7600_client::TransparentStream::connect(&m, "127.0.0.1", port)
+            .await
+            .expect("CONNECT");
+        s.write_all(b"DATA FROM SERVER\r\n").await.expect("write");
+        let mut got = [0u8; 18];
+        s.read_exact(&mut got).await.expect("echo");
+        assert_eq!(&got, b"DATA FROM SERVER\r\n");
+        // A command while in data mode: +++, the command, ATO, all inside.
+        assert_eq!(
+            m.ip_address().await.expect("IPADDR").to_string(),
+            "10.148.0.17"
+        );
+        s.write_all(b"HELLO CLIENT").await.expect("write after ATO");
+        let mut got = [0u8; 12];
+        s.read_exact(&mut got).await.expect("echo after ATO");
+        assert_eq!(&got, b"HELLO CLIENT");
+        s.close().await.expect("close");
+    });
+}
+
+#[test]
+fn transparent_remote_close_is_eof() {
+    let d = Daemon::start(&[]);
+    run(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        tokio::spawn(async move {
+            let (mut s, _) = listener.accept().await.expect("accept");
+            s.write_all(b"bye").await.expect("peer writes");
+        });
+        let config = Config {
+            transparent: true,
+            ..Config::default()
+        };
+        let m = modem(&d, config).await;
+        m.net_open().await.expect("net open");
+        let mut s = at7600_client::TransparentStream::connect(&m, "127.0.0.1", port)
+            .await
+            .expect("CONNECT");
+        let mut got = Vec::new();
+        s.read_to_end(&mut got).await.expect("read to CLOSED");
+        assert_eq!(got, b"bye");
+    });
+}

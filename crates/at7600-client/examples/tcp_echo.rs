@@ -3,6 +3,7 @@
 //!
 //! `cargo run -p at7600-client --example tcp_echo -- tcp:127.0.0.1:7600 127.0.0.1:7 [BYTES]`
 
+#[path = "common/line.rs"]
 mod line;
 
 use at7600_client::{Config, TcpStream};

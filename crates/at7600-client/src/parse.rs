@@ -135,6 +135,11 @@ impl Parser {
                 };
                 let line: Vec<u8> = self.buf.drain(..=end).collect();
                 let text = String::from_utf8_lossy(&line).trim().to_string();
+                if text.starts_with("CONNECT") && text != "CONNECT FAIL" {
+                    // Data mode starts with the very next byte, which may already be
+                    // in the buffer.
+                    self.set_raw();
+                }
                 self.owed = payload_len(&text);
                 if self.owed == 0 && announces_payload(&text) {
                     self.frames.push_back(Frame::Line(text));
@@ -360,6 +365,30 @@ mod tests {
             ]
         );
         assert!(!p.is_raw());
+    }
+
+    #[test]
+    fn data_right_behind_connect_is_raw_at_every_split() {
+        let input = b"\r\nCONNECT 115200\r\nbye\r\nCLOSED\r\n\r\n+CIPCLOSE: 0,0\r\n";
+        for split in 0..=input.len() {
+            let mut p = Parser::new();
+            let mut frames = Vec::new();
+            for part in [&input[..split], &input[split..]] {
+                p.feed(part);
+                frames.extend(std::iter::from_fn(|| p.next_frame()));
+            }
+            let mut raw = Vec::new();
+            let mut lines = Vec::new();
+            for f in frames {
+                match f {
+                    Frame::Raw(d) => raw.extend(d),
+                    Frame::Line(l) => lines.push(l),
+                    other => panic!("{other:?}"),
+                }
+            }
+            assert_eq!(raw, b"bye", "split at {split}");
+            assert_eq!(lines, ["CONNECT 115200", "CLOSED", "+CIPCLOSE: 0,0"]);
+        }
     }
 
     #[test]

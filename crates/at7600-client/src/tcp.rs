@@ -27,7 +27,8 @@ type Pending<T> = Pin<Box<dyn Future<Output = Result<T>> + Send>>;
 pub struct TcpStream {
     inner: Arc<Inner>,
     link: u8,
-    write: Option<(usize, Pending<()>)>,
+    /// The chunk being sent and its `AT+CIPSEND`.
+    write: Option<(Vec<u8>, Pending<()>)>,
     shutdown: Option<Pending<()>>,
     closed: bool,
 }
@@ -260,23 +261,32 @@ impl AsyncWrite for TcpStream {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        if this.write.is_none() {
-            if buf.is_empty() {
-                return Poll::Ready(Ok(0));
+        loop {
+            if this.write.is_none() {
+                if buf.is_empty() {
+                    return Poll::Ready(Ok(0));
+                }
+                let chunk = buf[..buf.len().min(MAX_SEND)].to_vec();
+                let fut = send_chunk(this.inner.clone(), this.link, "", chunk.clone());
+                this.write = Some((chunk, Box::pin(fut)));
             }
-            let n = buf.len().min(MAX_SEND);
-            let fut = send_chunk(this.inner.clone(), this.link, "", buf[..n].to_vec());
-            this.write = Some((n, Box::pin(fut)));
-        }
-        let Some((n, fut)) = this.write.as_mut() else {
-            return Poll::Ready(Ok(0));
-        };
-        let n = *n;
-        match fut.as_mut().poll(cx) {
-            Poll::Pending => Poll::Pending,
-            Poll::Ready(r) => {
-                this.write = None;
-                Poll::Ready(r.map(|()| n).map_err(Error::into_io))
+            let Some((chunk, fut)) = this.write.as_mut() else {
+                return Poll::Ready(Ok(0));
+            };
+            // The usual retry passes the same bytes. Otherwise the chunk in flight
+            // belonged to a cancelled write: it is on its way, finish it first.
+            let same = buf.starts_with(chunk);
+            let n = chunk.len();
+            match fut.as_mut().poll(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(r) => {
+                    this.write = None;
+                    match r {
+                        Err(e) => return Poll::Ready(Err(e.into_io())),
+                        Ok(()) if same => return Poll::Ready(Ok(n)),
+                        Ok(()) => continue,
+                    }
+                }
             }
         }
     }

@@ -20,6 +20,8 @@ pub enum Command {
     Serve(Box<ServeArgs>),
     /// Talk to a running daemon's control API (see docs/control-api.md).
     Ctl(CtlArgs),
+    /// Run the manual's chapter-6 examples against a module and print what differs.
+    Probe(ProbeArgs),
 }
 
 /// `at7600 ctl`.
@@ -60,6 +62,47 @@ pub enum CtlAction {
     },
     /// Print the Prometheus metrics.
     Metrics,
+}
+
+/// `at7600 probe`.
+#[derive(Args, Debug)]
+pub struct ProbeArgs {
+    /// The module's serial device.
+    #[arg(
+        long,
+        value_name = "DEVICE",
+        conflicts_with = "tcp",
+        required_unless_present = "tcp"
+    )]
+    pub port: Option<PathBuf>,
+    /// Serial speed.
+    #[arg(long, default_value_t = 115_200)]
+    pub baud: u32,
+    /// A modem daemon's TCP address (`at7600 serve --tcp`).
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub tcp: Option<String>,
+    /// A TCP echo server the module can reach.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub peer: String,
+    /// A UDP echo server the module can reach (else the UDP examples are skipped).
+    #[arg(long, value_name = "HOST:PORT")]
+    pub udp_peer: Option<String>,
+    /// The module's local UDP port for the UDP examples.
+    #[arg(long, default_value_t = 5000)]
+    pub udp_local_port: u16,
+    /// Where this host reaches a server the module starts (else 6.4 is skipped); the
+    /// module listens on PORT.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub server: Option<String>,
+    /// APN for AT+CGDCONT.
+    #[arg(long, default_value = "CMNET")]
+    pub apn: String,
+    /// Silence around "+++", in milliseconds.
+    #[arg(long, default_value_t = 1100)]
+    pub guard_ms: u64,
+    /// Longest wait for one step's answer, in milliseconds.
+    #[arg(long, default_value_t = 5000)]
+    pub wait_ms: u64,
 }
 
 /// `at7600 serve`.

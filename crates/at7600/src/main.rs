@@ -8,6 +8,7 @@ mod ctl;
 mod driver;
 mod lines;
 mod netstack;
+mod probe;
 mod pty;
 mod serial;
 mod stdio;
@@ -26,6 +27,14 @@ fn main() -> Result<()> {
     let args = match Cli::parse().command {
         Command::Serve(args) => *args,
         Command::Ctl(args) => return ctl::run(&args),
+        Command::Probe(args) => {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .context("cannot start the async runtime")?;
+            let code = runtime.block_on(probe::run(args))?;
+            std::process::exit(code);
+        }
     };
     // clap waives `requires` when a conflicting front end (--tcp, ...) is given.
     if args.serial.is_none() && (args.baud.is_some() || args.rtscts) {

@@ -1,0 +1,348 @@
+//! [`TcpStream`]: one link as a tokio byte stream.
+
+use crate::driver::Claim;
+use crate::error::{Error, Result};
+use crate::modem::{check_code, Cmd, Inner, Modem};
+use crate::state::Phase;
+use crate::urc::Urc;
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+/// Largest payload of one `AT+CIPSEND`.
+pub(crate) const MAX_SEND: usize = 1500;
+
+type Pending<T> = Pin<Box<dyn Future<Output = Result<T>> + Send>>;
+
+/// A TCP connection through one of the module's links.
+///
+/// Reads come from the link's buffer (`AT+CIPRXGET=2`), read ahead by the driver up to
+/// [`crate::Config::rx_window`] bytes. Writes go out in `AT+CIPSEND=<n>,<len>` chunks
+/// of at most 1500 bytes, each complete once `+CIPSEND: <n>,<len>,<len>` confirms it.
+/// A clean close by the peer reads as EOF after the buffered data; any other close is
+/// an error. Dropping the stream closes the link.
+pub struct TcpStream {
+    inner: Arc<Inner>,
+    link: u8,
+    /// The chunk being sent and its `AT+CIPSEND`.
+    write: Option<(Vec<u8>, Pending<()>)>,
+    shutdown: Option<Pending<()>>,
+    closed: bool,
+}
+
+impl std::fmt::Debug for TcpStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TcpStream")
+            .field("link", &self.link)
+            .finish()
+    }
+}
+
+/// Frees a link allocated for an open that did not complete.
+struct OpenGuard<'a> {
+    inner: &'a Arc<Inner>,
+    link: u8,
+    /// Whether the module may hold the link (then it is closed with `AT+CIPCLOSE`).
+    may_be_open: bool,
+    armed: bool,
+}
+
+impl Drop for OpenGuard<'_> {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        if self.may_be_open {
+            close_detached(self.inner, self.link);
+        } else {
+            self.inner.shared.release(self.link);
+        }
+    }
+}
+
+/// `AT+CIPCLOSE` in the background; the link is freed once the module answers.
+pub(crate) fn close_detached(inner: &Arc<Inner>, link: u8) {
+    let inner2 = inner.clone();
+    let cmd = close_cmd(inner, link);
+    // The release must follow the answer, so run it on a task.
+    match tokio::runtime::Handle::try_current() {
+        Ok(rt) => {
+            rt.spawn(async move {
+                let _ = inner2.run(cmd).await;
+                inner2.shared.release(link);
+            });
+        }
+        Err(_) => {
+            inner.run_detached(cmd);
+        }
+    }
+}
+
+fn close_cmd(inner: &Inner, link: u8) -> Cmd {
+    Cmd::new(format!("AT+CIPCLOSE={link}"), inner.config.cipopen_timeout)
+        .then(Claim::CipClose(link))
+}
+
+/// `AT+CIPOPEN` for TCP or UDP; returns the link once `+CIPOPEN: <n>,0` came.
+pub(crate) async fn open_link(modem: &Modem, udp: bool, args: &str) -> Result<u8> {
+    let inner = &modem.inner;
+    let link = inner.shared.allocate(udp).ok_or(Error::NoFreeLink)?;
+    let mut guard = OpenGuard {
+        inner,
+        link,
+        may_be_open: true,
+        armed: true,
+    };
+    let kind = if udp { "UDP" } else { "TCP" };
+    let command = format!("AT+CIPOPEN={link},\"{kind}\",{args}");
+    let cmd = Cmd::new(command.clone(), inner.config.cipopen_timeout).then(Claim::CipOpen(link));
+    let result = inner.run(cmd).await;
+    let ans = match result {
+        Ok(ans) => ans,
+        Err(e) => {
+            // Refused outright: the module did not take the link. A timeout leaves
+            // it unknown, so close it to be sure.
+            guard.may_be_open = matches!(e, Error::Timeout { .. });
+            return Err(e);
+        }
+    };
+    // UDP answers `+CIPOPEN` before `OK`; TCP after it.
+    let report = ans
+        .urc
+        .clone()
+        .or_else(|| ans.lines.iter().find_map(|l| crate::urc::parse_urc(l)));
+    let err = match report {
+        Some(Urc::CipOpen { err, .. }) => Some(err),
+        _ => None,
+    };
+    match err {
+        Some(0) => {
+            inner.shared.lock().links[usize::from(link)].phase = Phase::Open;
+            guard.armed = false;
+            Ok(link)
+        }
+        Some(err) => {
+            guard.may_be_open = false;
+            match check_code(&command, err) {
+                Err(Error::Code { code, .. }) => Err(Error::Connect { link, code }),
+                Err(e) => Err(e),
+                Ok(()) => Ok(link),
+            }
+        }
+        None => Err(Error::Protocol {
+            command,
+            answer: "no +CIPOPEN report".into(),
+        }),
+    }
+}
+
+/// One `AT+CIPSEND` of at most 1500 bytes, up to its `+CIPSEND` report.
+pub(crate) async fn send_chunk(
+    inner: Arc<Inner>,
+    link: u8,
+    dest: &str,
+    data: Vec<u8>,
+) -> Result<()> {
+    let len = data.len();
+    let command = format!("AT+CIPSEND={link},{len}{dest}");
+    let cmd = Cmd::new(command.clone(), inner.config.cipsend_timeout).send(link, data);
+    let ans = inner.run(cmd).await?;
+    match ans.urc {
+        Some(Urc::CipSend { req, cnf, .. }) if req == len && cnf == len as i64 => Ok(()),
+        Some(Urc::CipSend { req, cnf, .. }) => Err(Error::SendIncomplete { link, req, cnf }),
+        _ => {
+            // The link closed before the report.
+            let st = inner.shared.lock();
+            let l = &st.links[usize::from(link)];
+            Err(l.failure(link).unwrap_or(Error::LinkClosed {
+                link,
+                reason: crate::error::CloseReason::Remote,
+            }))
+        }
+    }
+}
+
+impl TcpStream {
+    /// Connects link by link (the lowest free one) to `host:port`; `host` is an IPv4
+    /// address or a name the module resolves.
+    pub async fn connect(modem: &Modem, host: &str, port: u16) -> Result<TcpStream> {
+        let link = open_link(modem, false, &format!("\"{host}\",{port}")).await?;
+        Ok(TcpStream::from_link(modem.inner.clone(), link))
+    }
+
+    pub(crate) fn from_link(inner: Arc<Inner>, link: u8) -> TcpStream {
+        TcpStream {
+            inner,
+            link,
+            write: None,
+            shutdown: None,
+            closed: false,
+        }
+    }
+
+    /// The module's link number (0-9).
+    pub fn link(&self) -> u8 {
+        self.link
+    }
+
+    /// Closes the link (`AT+CIPCLOSE`) and waits for the module's answer.
+    pub async fn close(mut self) -> Result<()> {
+        self.closed = true;
+        let inner = self.inner.clone();
+        let link = self.link;
+        let result = inner.run(close_cmd(&inner, link)).await;
+        inner.shared.release(link);
+        let ans = result?;
+        match ans
+            .urc
+            .or_else(|| ans.lines.iter().find_map(|l| crate::urc::parse_urc(l)))
+        {
+            Some(Urc::CipClose { err, .. }) => check_code(&format!("AT+CIPCLOSE={link}"), err),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl AsyncRead for TcpStream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        poll_read_link(&this.inner, this.link, cx, buf)
+    }
+}
+
+pub(crate) fn poll_read_link(
+    inner: &Inner,
+    link: u8,
+    cx: &mut Context<'_>,
+    buf: &mut ReadBuf<'_>,
+) -> Poll<io::Result<()>> {
+    let mut st = inner.shared.lock();
+    let line_closed = st.line_closed;
+    let l = &mut st.links[usize::from(link)];
+    if !l.rx.is_empty() {
+        let n = buf.remaining().min(l.rx.len());
+        let (a, b) = l.rx.as_slices();
+        let from_a = n.min(a.len());
+        buf.put_slice(&a[..from_a]);
+        buf.put_slice(&b[..n - from_a]);
+        l.rx.drain(..n);
+        if l.in_module && !l.read_queued {
+            inner.shared.kick.notify_one();
+        }
+        return Poll::Ready(Ok(()));
+    }
+    if let Some(e) = l.failure(link) {
+        return Poll::Ready(Err(e.into_io()));
+    }
+    if l.at_eof() {
+        return Poll::Ready(Ok(()));
+    }
+    if line_closed {
+        return Poll::Ready(Err(Error::LineClosed.into_io()));
+    }
+    l.reader = Some(cx.waker().clone());
+    if l.in_module && !l.read_queued {
+        inner.shared.kick.notify_one();
+    }
+    Poll::Pending
+}
+
+impl AsyncWrite for TcpStream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        loop {
+            if this.write.is_none() {
+                if buf.is_empty() {
+                    return Poll::Ready(Ok(0));
+                }
+                let chunk = buf[..buf.len().min(MAX_SEND)].to_vec();
+                let fut = send_chunk(this.inner.clone(), this.link, "", chunk.clone());
+                this.write = Some((chunk, Box::pin(fut)));
+            }
+            let Some((chunk, fut)) = this.write.as_mut() else {
+                return Poll::Ready(Ok(0));
+            };
+            // The usual retry passes the same bytes. Otherwise the chunk in flight
+            // belonged to a cancelled write: it is on its way, finish it first.
+            let same = buf.starts_with(chunk);
+            let n = chunk.len();
+            match fut.as_mut().poll(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(r) => {
+                    this.write = None;
+                    match r {
+                        Err(e) => return Poll::Ready(Err(e.into_io())),
+                        Ok(()) if same => return Poll::Ready(Ok(n)),
+                        Ok(()) => continue,
+                    }
+                }
+            }
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let Some((_, fut)) = this.write.as_mut() else {
+            return Poll::Ready(Ok(()));
+        };
+        match fut.as_mut().poll(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(r) => {
+                this.write = None;
+                Poll::Ready(r.map_err(Error::into_io))
+            }
+        }
+    }
+
+    /// The module has no half-close: shutting down closes the link both ways.
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.as_mut().poll_flush(cx) {
+            Poll::Ready(Ok(())) => {}
+            other => return other,
+        }
+        let this = self.get_mut();
+        if this.closed && this.shutdown.is_none() {
+            return Poll::Ready(Ok(()));
+        }
+        if this.shutdown.is_none() {
+            let inner = this.inner.clone();
+            let link = this.link;
+            this.shutdown = Some(Box::pin(async move {
+                let cmd = close_cmd(&inner, link);
+                let r = inner.run(cmd).await.map(|_| ());
+                inner.shared.release(link);
+                r
+            }));
+        }
+        let Some(fut) = this.shutdown.as_mut() else {
+            return Poll::Ready(Ok(()));
+        };
+        match fut.as_mut().poll(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(r) => {
+                this.shutdown = None;
+                this.closed = true;
+                Poll::Ready(r.map_err(Error::into_io))
+            }
+        }
+    }
+}
+
+impl Drop for TcpStream {
+    fn drop(&mut self) {
+        if !self.closed {
+            close_detached(&self.inner, self.link);
+        }
+    }
+}

@@ -113,7 +113,14 @@ mod tests {
 
     #[test]
     fn bad_escapes_say_where() {
-        for (text, at) in [("ab\\", 2), ("\\x4", 0), ("\\xZZ", 0), ("a\\t", 1), ("é", 0), ("\t", 0)] {
+        for (text, at) in [
+            ("ab\\", 2),
+            ("\\x4", 0),
+            ("\\xZZ", 0),
+            ("a\\t", 1),
+            ("é", 0),
+            ("\t", 0),
+        ] {
             let e = parse_c_string(text).expect_err(text);
             assert_eq!(e.at, at, "{text}: {e}");
         }

@@ -5,9 +5,7 @@
 //! its way in, and can swallow, answer or invent them. Faults that belong to the modem
 //! rather than the network (radio values, DTR) are carried out by [`apply`] on the core.
 
-use at7600_core::{
-    ConnId, Input, Instant, Modem, NetCommand, NetEvent, OpenError, SendOutcome,
-};
+use at7600_core::{ConnId, Input, Instant, Modem, NetCommand, NetEvent, OpenError, SendOutcome};
 use serde::Deserialize;
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::net::Ipv4Addr;

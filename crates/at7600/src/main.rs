@@ -8,6 +8,8 @@ mod ctl;
 mod driver;
 mod netstack;
 mod pty;
+mod record;
+mod replay;
 mod stdio;
 mod tcp;
 
@@ -24,6 +26,7 @@ fn main() -> Result<()> {
     let args = match Cli::parse().command {
         Command::Serve(args) => *args,
         Command::Ctl(args) => return ctl::run(&args),
+        Command::Replay(args) => std::process::exit(replay::run(&args.file)),
     };
     let file = match &args.config {
         Some(path) => config::FileConfig::load(path)?,
@@ -100,13 +103,17 @@ async fn serve(args: ServeArgs, settings: config::Settings) -> Result<()> {
         // Keep the sender alive so that receivers see `true`, not a closed channel.
         std::future::pending::<()>().await;
     });
+    let record = args.record.as_deref();
     let result = if args.stdio {
-        stdio::serve(settings.modem, network, stop_rx).await
+        stdio::serve(settings.modem, network, record, stop_rx).await
     } else if let Some(addr) = args.tcp {
-        tcp::serve(addr, settings.modem, network, stop_rx).await
+        tcp::serve(addr, settings.modem, network, record, stop_rx).await
     } else {
-        let link = args.pty.unwrap_or_else(|| PathBuf::from("./ttyAT0"));
-        pty::serve(&link, settings.modem, network, stop_rx).await
+        let link = args
+            .pty
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("./ttyAT0"));
+        pty::serve(&link, settings.modem, network, record, stop_rx).await
     };
     tracing::debug!("front end ended");
     result

@@ -32,8 +32,8 @@ pub enum Record {
         modem: u64,
         /// `pty`, `stdio` or `tcp` (informational).
         front_end: String,
-        /// The modem's configuration at power-on.
-        config: ModemConfig,
+        /// The modem's configuration at power-on (boxed: it dwarfs the other records).
+        config: Box<ModemConfig>,
     },
     /// Input: bytes from the host.
     Host {
@@ -187,7 +187,7 @@ impl Recorder {
             version: env!("CARGO_PKG_VERSION").into(),
             modem,
             front_end: front_end.into(),
-            config: config.clone(),
+            config: Box::new(config.clone()),
         })?;
         rec.out.flush()?;
         tracing::info!(path = %path.display(), modem, "recording");

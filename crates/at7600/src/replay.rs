@@ -8,7 +8,7 @@
 
 use crate::record::{Record, FORMAT};
 use at7600_core::escape::c_string;
-use at7600_core::{Modem, NetCommand};
+use at7600_core::{Modem, ModemConfig, NetCommand};
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -217,7 +217,7 @@ pub fn replay(records: &Recording) -> Result<Summary, Box<Difference>> {
             ended: false,
         });
     };
-    let mut modem = Modem::new(config.clone());
+    let mut modem = Modem::new(ModemConfig::clone(config));
     let mut expected: Vec<u8> = Vec::new();
     let mut got: Vec<u8> = Vec::new();
     let mut net_commands = 0;
@@ -319,7 +319,6 @@ fn first_mismatch(a: &[u8], b: &[u8], from: usize) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use at7600_core::ModemConfig;
 
     fn header() -> Record {
         Record::Header {
@@ -327,7 +326,7 @@ mod tests {
             version: "test".into(),
             modem: 1,
             front_end: "tcp".into(),
-            config: ModemConfig::default(),
+            config: Box::default(),
         }
     }
 

@@ -213,7 +213,8 @@ fn a_changed_net_command_is_reported_at_its_index() {
 fn malformed_recordings_exit_2_with_the_line_number() {
     let dir = tempfile::tempdir().expect("tempdir");
     let lines = record_session(dir.path());
-    let edits: Vec<(&str, Box<dyn Fn(&mut Vec<String>)>, &str)> = vec![
+    type Edit = Box<dyn Fn(&mut Vec<String>)>;
+    let edits: Vec<(&str, Edit, &str)> = vec![
         (
             "not-json",
             Box::new(|l| l[4] = "{not json".into()),

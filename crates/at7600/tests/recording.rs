@@ -35,21 +35,8 @@ fn record_session(dir: &Path) -> Vec<String> {
     m.expect("from peer");
     m.send("AT+CIPCLOSE=1\r", "+CIPCLOSE: 1,0\\r\\n");
     drop(m);
-    // With --tcp the first modem's file is numbered 1; it is complete at its end record.
-    let recorded = dir.join("session.1.jsonl");
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let text = std::fs::read_to_string(&recorded).unwrap_or_default();
-        if text
-            .lines()
-            .last()
-            .is_some_and(|l| l.contains("\"kind\":\"end\""))
-        {
-            return text.lines().map(String::from).collect();
-        }
-        assert!(Instant::now() < deadline, "no end record in {text}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    // With --tcp the first modem's file is numbered 1.
+    finished(&dir.join("session.1.jsonl"))
 }
 
 fn write(dir: &Path, name: &str, lines: &[String]) -> PathBuf {
@@ -255,4 +242,70 @@ fn malformed_recordings_exit_2_with_the_line_number() {
     let (code, _, err) = replay(&dir.path().join("missing.jsonl"));
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("cannot read"), "{err}");
+}
+
+/// Waits until the recording ends with its end record; returns its lines.
+fn finished(path: &Path) -> Vec<String> {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        if text
+            .lines()
+            .last()
+            .is_some_and(|l| l.contains("\"kind\":\"end\""))
+        {
+            return text.lines().map(String::from).collect();
+        }
+        assert!(Instant::now() < deadline, "no end record in {text}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn timeouts_and_radio_faults_on_the_sim_network_replay_identically() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("at7600.toml");
+    std::fs::write(
+        &config,
+        "[[fault]]\nat_ms = 300\nkind = \"radio\"\nreg_status = 2\n",
+    )
+    .expect("config");
+    let file = dir.path().join("sim.jsonl");
+    let d = Daemon::start(&[
+        "--network",
+        "sim",
+        "--link",
+        "lte-cat4",
+        "--escape-guard-ms",
+        "50",
+        "--escape-gap-ms",
+        "50",
+        "--config",
+        config.to_str().expect("utf-8 path"),
+        "--record",
+        file.to_str().expect("utf-8 path"),
+    ]);
+    let mut m = d.modem();
+    m.send("AT+CREG=1\r", "OK\\r\\n");
+    m.expect("+CREG: 2\\r\\n");
+    m.send("AT+CIPMODE=1;+NETOPEN\r", "+NETOPEN: 0\\r\\n");
+    m.send(
+        "AT+CIPOPEN=0,\"TCP\",\"echo.sim\",7\r",
+        "CONNECT 115200\\r\\n",
+    );
+    m.send("echo me", "echo me");
+    // The escape needs silence on both sides: the core's timers decide.
+    std::thread::sleep(Duration::from_millis(100));
+    m.send("+++", "OK\\r\\n");
+    drop(m);
+    let lines = finished(&dir.path().join("sim.1.jsonl"));
+    for kind in ["radio", "timeout"] {
+        assert!(
+            lines.iter().any(|l| json(l)["kind"] == kind),
+            "{kind} recorded"
+        );
+    }
+    let (code, out, err) = replay(&dir.path().join("sim.1.jsonl"));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.starts_with("replay: identical ("), "{out}");
 }

@@ -160,7 +160,10 @@ impl Difference {
                     after_text(after)
                 );
                 let lead = if *start > 0 { "..." } else { "" };
-                let caret = lead.len() + c_string(&expected[..offset - start]).len();
+                let before = expected
+                    .get(..offset.saturating_sub(*start))
+                    .unwrap_or(expected);
+                let caret = lead.len() + c_string(before).len();
                 let _ = writeln!(s, "  expected: {lead}{}", c_string(expected));
                 let _ = writeln!(s, "  got:      {lead}{}", c_string(got));
                 let _ = writeln!(s, "            {}^", " ".repeat(caret));

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 /// The module's identity, reported by `ATI`, `AT+CGMI`, `AT+CGMM`, `AT+CGMR`,
 /// `AT+CGSN` and `AT+CICCID`.
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct Identity {
     /// Manufacturer (`AT+CGMI`).
@@ -31,6 +32,7 @@ impl Default for Identity {
 }
 
 /// Radio and registration values, reported by `AT+CSQ`, `AT+CREG?`, `AT+COPS?`, `AT+CPSI?`.
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct Radio {
     /// `<rssi>` of `AT+CSQ`, 0-31 or 99.
@@ -69,6 +71,7 @@ impl Default for Radio {
 
 /// The `+++` escape's guard times (manual §1.2: at least 1000 ms of silence before and
 /// after, at most 900 ms between the characters). Shrinkable for tests.
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct EscapeTiming {
     /// Silence required before the first `+` and after the last one.
@@ -87,6 +90,7 @@ impl Default for EscapeTiming {
 }
 
 /// Buffer limits. Buffers grow on demand up to these and shrink back when drained.
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct Limits {
     /// Longest command line accepted, from `AT` to `\r` exclusive; a longer one is
@@ -113,6 +117,7 @@ impl Default for Limits {
 }
 
 /// Everything a [`crate::Modem`] needs to start.
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Clone, PartialEq, Eq, Debug, Default)]
 pub struct ModemConfig {
     /// Identity strings.

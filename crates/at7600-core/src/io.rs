@@ -3,8 +3,11 @@
 //! The core never touches a socket, a file descriptor or a clock. A runtime feeds it
 //! [`Input`]s (each with the `now` at which it happened) and drains, after every input,
 //! the bytes for the host, the [`NetCommand`]s for the network backend and the next
-//! deadline. A recording of a session is simply the list of `(now, Input)`.
+//! deadline. A recording of a session is simply the list of `(now, Input)`; with the
+//! `serde` feature every type here is (de)serializable, byte payloads as C strings
+//! ([`crate::escape`]).
 
+use crate::config::Radio;
 use std::fmt;
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::time::Duration;
@@ -17,6 +20,7 @@ pub type Instant = Duration;
 /// life. Link numbers 0-9 are reused by the host; a `ConnId` never is, so an event that
 /// arrives late for a connection that no longer exists is recognised and dropped.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct ConnId(pub u64);
 
 impl ConnId {
@@ -42,9 +46,11 @@ impl fmt::Display for ConnId {
 
 /// Everything that can happen to a modem.
 #[derive(Clone, PartialEq, Eq, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum Input {
     /// Bytes written by the host on the serial line.
-    Host(Vec<u8>),
+    Host(#[cfg_attr(feature = "serde", serde(with = "crate::escape::serde_c_string"))] Vec<u8>),
     /// The host's DTR line changed (`true` = asserted/ON). A host that closes a PTY or a
     /// TCP connection counts as DTR OFF.
     Dtr(bool),
@@ -52,11 +58,16 @@ pub enum Input {
     Net(NetEvent),
     /// The deadline returned by `poll_timeout` has passed.
     Timeout,
+    /// The radio values changed (signal fading, registration lost): see
+    /// [`crate::Modem::set_radio`].
+    Radio(Radio),
 }
 
 /// How a connection attempt failed; each maps to the manual's `<err>` in
 /// `+CIPOPEN: <n>,<err>` (see `clarifications.md` §9).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum OpenError {
     /// Refused or unreachable: `<err>` 1 (Network failure).
     Refused,
@@ -70,6 +81,8 @@ pub enum OpenError {
 
 /// What became of one [`NetCommand::Send`] / [`NetCommand::SendTo`].
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum SendOutcome {
     /// All bytes were taken by the network stack (`<cnfSendLength>` = requested).
     Accepted,
@@ -82,6 +95,8 @@ pub enum SendOutcome {
 
 /// Events from the network backend to the core.
 #[derive(Clone, PartialEq, Eq, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(tag = "type", rename_all = "snake_case"))]
 pub enum NetEvent {
     /// The PDP context is active; `ip` is the address `AT+IPADDR` reports.
     Attached {
@@ -116,6 +131,7 @@ pub enum NetEvent {
         /// The connection.
         conn: ConnId,
         /// The bytes, in order.
+        #[cfg_attr(feature = "serde", serde(with = "crate::escape::serde_c_string"))]
         data: Vec<u8>,
     },
     /// A datagram arrived on a UDP socket.
@@ -125,6 +141,7 @@ pub enum NetEvent {
         /// Who sent it.
         from: SocketAddrV4,
         /// Its payload (boundaries are kept).
+        #[cfg_attr(feature = "serde", serde(with = "crate::escape::serde_c_string"))]
         data: Vec<u8>,
     },
     /// The outcome of a send, in the order the sends were issued on that connection.
@@ -188,6 +205,8 @@ pub enum NetEvent {
 
 /// The transport protocol of a link.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum Protocol {
     /// TCP.
     Tcp,
@@ -197,6 +216,7 @@ pub enum Protocol {
 
 /// Socket options the host configured with `AT+CIPCCFG`, applied where the host OS allows.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct SocketOptions {
     /// `<NmRetry>`: retransmissions of an IP packet (applied to TCP SYN retries).
     pub retries: u8,
@@ -206,6 +226,8 @@ pub struct SocketOptions {
 
 /// Requests from the core to the network backend.
 #[derive(Clone, PartialEq, Eq, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(tag = "type", rename_all = "snake_case"))]
 pub enum NetCommand {
     /// Activate the PDP context; answer with `Attached` or `AttachFailed`.
     Attach,
@@ -231,6 +253,7 @@ pub enum NetCommand {
         /// The connection.
         conn: ConnId,
         /// The bytes.
+        #[cfg_attr(feature = "serde", serde(with = "crate::escape::serde_c_string"))]
         data: Vec<u8>,
     },
     /// Send one datagram on a UDP socket.
@@ -240,6 +263,7 @@ pub enum NetCommand {
         /// The destination.
         to: SocketAddrV4,
         /// The datagram.
+        #[cfg_attr(feature = "serde", serde(with = "crate::escape::serde_c_string"))]
         data: Vec<u8>,
     },
     /// Close a connection (or abandon a connection attempt); answer with `Closed`.

@@ -5,7 +5,7 @@
 //! its way in, and can swallow, answer or invent them. Faults that belong to the modem
 //! rather than the network (radio values, DTR) are carried out by [`apply`] on the core.
 
-use at7600_core::{ConnId, Instant, Modem, NetCommand, NetEvent, OpenError, SendOutcome};
+use at7600_core::{ConnId, Input, Instant, Modem, NetCommand, NetEvent, OpenError, SendOutcome};
 use serde::Deserialize;
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::net::Ipv4Addr;
@@ -242,15 +242,17 @@ impl FaultLayer {
     }
 }
 
-/// Carries out `fault` at `now` on a modem and its fault layer: links are looked up in
-/// the core, radio and DTR faults go to the core itself. Errors say why a fault could
-/// not be applied (a link that is not open).
+/// Carries out `fault` at `now` on a modem's fault layer: links are looked up in the
+/// core. Radio and DTR faults belong to the core itself: they come back as the
+/// [`Input`] for the caller to feed it (so that whoever owns the core sees, and can
+/// record, every input). Errors say why a fault could not be applied (a link that is
+/// not open).
 pub fn apply(
     now: Instant,
     fault: &Fault,
-    modem: &mut Modem,
+    modem: &Modem,
     layer: &mut FaultLayer,
-) -> Result<(), String> {
+) -> Result<Option<Input>, String> {
     let conns = |link: Option<u8>| -> Result<Vec<ConnId>, String> {
         match link {
             None => Ok(Vec::new()),
@@ -282,12 +284,12 @@ pub fn apply(
                 radio.reg_status = v;
             }
             layer.injected_count += 1;
-            modem.set_radio(now, radio);
+            return Ok(Some(Input::Radio(radio)));
         }
         Fault::Dtr { on } => {
             layer.injected_count += 1;
-            modem.handle_dtr(now, *on);
+            return Ok(Some(Input::Dtr(*on)));
         }
     }
-    Ok(())
+    Ok(None)
 }

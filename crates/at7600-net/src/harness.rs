@@ -75,7 +75,12 @@ impl Sim {
 
     /// Carries out `fault` now. Errors as [`fault::apply`].
     pub fn inject(&mut self, fault: &Fault) -> Result<(), String> {
-        let r = fault::apply(self.now, fault, &mut self.modem, &mut self.faults);
+        let r = fault::apply(self.now, fault, &self.modem, &mut self.faults);
+        let r = r.map(|input| {
+            if let Some(input) = input {
+                self.modem.handle(self.now, input);
+            }
+        });
         self.settle();
         r
     }
@@ -124,7 +129,9 @@ impl Sim {
         while self.schedule.first().is_some_and(|(t, _)| *t <= self.now) {
             let (_, f) = self.schedule.remove(0);
             // A scheduled fault on a link that is gone by then is simply not applied.
-            let _ = fault::apply(self.now, &f, &mut self.modem, &mut self.faults);
+            if let Ok(Some(input)) = fault::apply(self.now, &f, &self.modem, &mut self.faults) {
+                self.modem.handle(self.now, input);
+            }
         }
         if self.net.poll_timeout().is_some_and(|t| t <= self.now) {
             self.net.handle_timeout(self.now);

@@ -22,6 +22,16 @@ pub enum Command {
     Ctl(CtlArgs),
     /// Run the manual's chapter-6 examples against a module and print what differs.
     Probe(ProbeArgs),
+    /// Replay a recording (serve --record) on a fresh modem and compare its outputs
+    /// (exit 0 identical, 1 different, 2 bad file; see docs/recording.md).
+    Replay(ReplayArgs),
+}
+
+/// `at7600 replay`.
+#[derive(Args, Debug)]
+pub struct ReplayArgs {
+    /// The recording (JSON lines, as written by `serve --record`).
+    pub file: PathBuf,
 }
 
 /// `at7600 ctl`.
@@ -138,6 +148,10 @@ pub struct ServeArgs {
     /// Serve the control API on ADDR:PORT (loopback unless you say otherwise).
     #[arg(long, value_name = "ADDR:PORT", num_args = 0..=1, default_missing_value = "127.0.0.1:7600")]
     pub control: Option<SocketAddr>,
+    /// Record every modem's inputs and outputs as JSON lines (see docs/recording.md).
+    /// With --tcp, modem N goes to FILE with N before the extension (run.1.jsonl).
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
     #[command(flatten)]
     /// Settings that can also come from the file.
     pub settings: SettingsArgs,

@@ -4,6 +4,7 @@
 
 use crate::control::{Registry, Request, View};
 use crate::netstack::{NetSpec, NetStack};
+use crate::record::{Core, Recorder};
 use at7600_core::{Modem, ModemConfig};
 use std::future::Future;
 use std::sync::Arc;
@@ -27,7 +28,7 @@ pub enum Stop {
 
 /// One modem: the core, its network, and its clock.
 pub struct Driver {
-    modem: Modem,
+    modem: Core,
     net: NetStack,
     /// The control API's registration: the registry, this modem's id, its requests.
     control: Option<(Arc<Registry>, u64, mpsc::UnboundedReceiver<Request>)>,
@@ -36,14 +37,15 @@ pub struct Driver {
 }
 
 impl Driver {
-    /// A powered-on modem whose links go through `network`.
-    pub fn new(config: ModemConfig, network: &NetSpec) -> Self {
+    /// A powered-on modem whose links go through `network`, its session written to
+    /// `record` if given.
+    pub fn new(config: ModemConfig, network: &NetSpec, record: Option<Recorder>) -> Self {
         let control = network.control.as_ref().map(|reg| {
             let (id, rx) = reg.register(network.front_end);
             (reg.clone(), id, rx)
         });
         Driver {
-            modem: Modem::new(config),
+            modem: Core::new(Modem::new(config), record),
             net: NetStack::new(network),
             control,
             epoch: Instant::now(),
@@ -167,7 +169,8 @@ impl Driver {
                 written = writer.write(self.modem.host_output()), if want_write => match written {
                     Ok(0) => return Stop::HostClosed,
                     Ok(n) => {
-                        self.modem.consume_host_output(n);
+                        let now = self.now();
+                        self.modem.consume_host_output(now, n);
                         if self.modem.host_output().is_empty() {
                             if let Err(e) = writer.flush().await {
                                 tracing::debug!(error = %e, "host flush failed");
@@ -188,6 +191,7 @@ impl Driver {
                 () = deadline => self.on_deadline(),
             }
             self.pump();
+            self.modem.flush();
         }
     }
 
@@ -216,6 +220,7 @@ impl Driver {
                 () = deadline => self.on_deadline(),
             }
             self.pump();
+            self.modem.flush();
         }
     }
 
@@ -226,7 +231,10 @@ impl Driver {
             while !self.modem.host_output().is_empty() {
                 match writer.write(self.modem.host_output()).await {
                     Ok(0) | Err(_) => break,
-                    Ok(n) => self.modem.consume_host_output(n),
+                    Ok(n) => {
+                        let now = self.now();
+                        self.modem.consume_host_output(now, n);
+                    }
                 }
             }
             let _ = writer.flush().await;
@@ -239,6 +247,7 @@ impl Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
+        self.modem.finish();
         if let Some((reg, id, _)) = &self.control {
             reg.unregister(*id);
         }

@@ -10,6 +10,8 @@ mod lines;
 mod netstack;
 mod probe;
 mod pty;
+mod record;
+mod replay;
 mod serial;
 mod stdio;
 mod tcp;
@@ -35,6 +37,7 @@ fn main() -> Result<()> {
             let code = runtime.block_on(probe::run(args))?;
             std::process::exit(code);
         }
+        Command::Replay(args) => std::process::exit(replay::run(&args.file)),
     };
     // clap waives `requires` when a conflicting front end (--tcp, ...) is given.
     if args.serial.is_none() && (args.baud.is_some() || args.rtscts) {
@@ -117,19 +120,23 @@ async fn serve(args: ServeArgs, settings: config::Settings) -> Result<()> {
         // Keep the sender alive so that receivers see `true`, not a closed channel.
         std::future::pending::<()>().await;
     });
+    let record = args.record.as_deref();
     let result = if args.stdio {
-        stdio::serve(settings.modem, network, stop_rx).await
+        stdio::serve(settings.modem, network, record, stop_rx).await
     } else if let Some(addr) = args.tcp {
-        tcp::serve(addr, settings.modem, network, stop_rx).await
+        tcp::serve(addr, settings.modem, network, record, stop_rx).await
     } else if let Some(device) = &args.serial {
         let options = serial::SerialOptions {
             baud: args.baud.unwrap_or(serial::DEFAULT_BAUD),
             rtscts: args.rtscts,
         };
-        serial::serve(device, &options, settings.modem, network, stop_rx).await
+        serial::serve(device, &options, settings.modem, network, record, stop_rx).await
     } else {
-        let link = args.pty.unwrap_or_else(|| PathBuf::from("./ttyAT0"));
-        pty::serve(&link, settings.modem, network, stop_rx).await
+        let link = args
+            .pty
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("./ttyAT0"));
+        pty::serve(&link, settings.modem, network, record, stop_rx).await
     };
     tracing::debug!("front end ended");
     result

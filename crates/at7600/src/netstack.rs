@@ -3,7 +3,8 @@
 //! injection for both. Sans-IO apart from the real backend's event channel, so the
 //! driver stays a plain select loop.
 
-use at7600_core::{Instant, Modem, NetEvent};
+use crate::record::Core;
+use at7600_core::{Instant, NetEvent};
 use at7600_net::sim::{SimConfig, SimNetwork};
 use at7600_net::{fault, Fault, FaultLayer, LinkProfile, NetEvents, NetHandle, RealNetwork};
 use at7600_net::{ScheduledFault, Shaper};
@@ -87,10 +88,10 @@ impl NetStack {
     }
 
     /// Moves the core's commands out and every event that is ready in, until quiet.
-    pub fn exchange(&mut self, now: Instant, modem: &mut Modem) {
+    pub fn exchange(&mut self, now: Instant, modem: &mut Core) {
         for _ in 0..MAX_MOVES {
             let mut moved = false;
-            if let Some(cmd) = modem.poll_net() {
+            if let Some(cmd) = modem.poll_net(now) {
                 tracing::trace!(?cmd, "net command");
                 if let Some(cmd) = self.faults.to_net(now, cmd) {
                     match &mut self.net {
@@ -155,13 +156,17 @@ impl NetStack {
 
     /// Runs what is due at `now`: scheduled faults, the sim's arrivals, the shaper's
     /// releases.
-    pub fn on_timeout(&mut self, now: Instant, modem: &mut Modem) {
+    pub fn on_timeout(&mut self, now: Instant, modem: &mut Core) {
         while self.schedule.last().is_some_and(|(at, _)| *at <= now) {
             if let Some((_, f)) = self.schedule.pop() {
-                if let Err(e) = fault::apply(now, &f, modem, &mut self.faults) {
-                    tracing::warn!(fault = ?f, error = %e, "scheduled fault not applied");
-                } else {
-                    tracing::info!(fault = ?f, "scheduled fault");
+                match fault::apply(now, &f, modem, &mut self.faults) {
+                    Err(e) => tracing::warn!(fault = ?f, error = %e, "scheduled fault not applied"),
+                    Ok(input) => {
+                        tracing::info!(fault = ?f, "scheduled fault");
+                        if let Some(input) = input {
+                            modem.handle(now, input);
+                        }
+                    }
                 }
             }
         }
@@ -191,7 +196,7 @@ impl NetStack {
     }
 
     /// An event from the real backend: shaped, filtered, handed to the core.
-    pub fn on_event(&mut self, now: Instant, event: NetEvent, modem: &mut Modem) {
+    pub fn on_event(&mut self, now: Instant, event: NetEvent, modem: &mut Core) {
         match &mut self.net {
             Net::Real {
                 shaper: Some(s), ..
@@ -212,8 +217,12 @@ impl NetStack {
     }
 
     /// Carries out a fault now.
-    pub fn inject(&mut self, now: Instant, f: &Fault, modem: &mut Modem) -> Result<(), String> {
-        let r = fault::apply(now, f, modem, &mut self.faults);
+    pub fn inject(&mut self, now: Instant, f: &Fault, modem: &mut Core) -> Result<(), String> {
+        let r = fault::apply(now, f, modem, &mut self.faults).map(|input| {
+            if let Some(input) = input {
+                modem.handle(now, input);
+            }
+        });
         self.exchange(now, modem);
         r
     }

@@ -2,6 +2,7 @@
 
 use crate::driver::{Driver, Stop};
 use crate::netstack::NetSpec;
+use crate::record::Recorder;
 use anyhow::{bail, Context, Result};
 use at7600_core::ModemConfig;
 use nix::pty::openpty;
@@ -20,12 +21,21 @@ use tokio::sync::watch;
 const REOPEN_POLL: Duration = Duration::from_millis(100);
 
 /// Runs one modem on a new PTY until shutdown; the symlink is removed at the end.
+/// With `record`, the session is written there (see `docs/recording.md`).
 pub async fn serve(
     link: &Path,
     config: ModemConfig,
     network: NetSpec,
+    record: Option<&Path>,
     mut shutdown: watch::Receiver<bool>,
 ) -> Result<()> {
+    let recorder = match record {
+        Some(path) => Some(
+            Recorder::create(path, 1, "pty", &config)
+                .with_context(|| format!("cannot record to {}", path.display()))?,
+        ),
+        None => None,
+    };
     let (mut master, slave_path) = open_pty()?;
     let _link = Symlink::create(link, &slave_path)?;
     println!(
@@ -35,7 +45,7 @@ pub async fn serve(
     );
     let _ = io::stdout().flush();
 
-    let mut driver = Driver::new(config, &network);
+    let mut driver = Driver::new(config, &network, recorder);
     // Our own slave descriptor is closed, so until a client opens the port, and after
     // it closes it, reads fail: that is DTR OFF until the port is opened again.
     loop {

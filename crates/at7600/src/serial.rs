@@ -6,6 +6,7 @@
 use crate::driver::{Driver, Stop};
 use crate::lines;
 use crate::netstack::NetSpec;
+use crate::record::Recorder;
 use anyhow::{bail, Context, Result};
 use at7600_core::ModemConfig;
 use std::io::Write;
@@ -26,14 +27,23 @@ pub struct SerialOptions {
     pub rtscts: bool,
 }
 
-/// Runs one modem on the serial port until shutdown; fails if the port fails.
+/// Runs one modem on the serial port until shutdown; fails if the port fails. With
+/// `record`, the session is written there (see `docs/recording.md`).
 pub async fn serve(
     device: &Path,
     options: &SerialOptions,
     config: ModemConfig,
     network: NetSpec,
+    record: Option<&Path>,
     mut shutdown: watch::Receiver<bool>,
 ) -> Result<()> {
+    let recorder = match record {
+        Some(path) => Some(
+            Recorder::create(path, 1, "serial", &config)
+                .with_context(|| format!("cannot record to {}", path.display()))?,
+        ),
+        None => None,
+    };
     let name = device.to_string_lossy().into_owned();
     let flow = if options.rtscts {
         FlowControl::Hardware
@@ -57,7 +67,7 @@ pub async fn serve(
     );
     let _ = std::io::stdout().flush();
 
-    let mut driver = Driver::new(config, &network);
+    let mut driver = Driver::new(config, &network, recorder);
     let mut dtr = match lines {
         Some((initial, changes)) => {
             if !initial {

@@ -2,8 +2,10 @@
 
 use crate::driver::{Driver, Stop};
 use crate::netstack::NetSpec;
-use anyhow::Result;
+use crate::record::Recorder;
+use anyhow::{Context as _, Result};
 use at7600_core::ModemConfig;
+use std::path::Path;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -12,17 +14,26 @@ use tokio::sync::watch;
 
 /// Runs one modem on stdin/stdout until stdin ends or shutdown; then flushes what the
 /// modem still has for the host and closes its links.
+/// With `record`, the session is written there (see `docs/recording.md`).
 pub async fn serve(
     config: ModemConfig,
     network: NetSpec,
+    record: Option<&Path>,
     mut shutdown: watch::Receiver<bool>,
 ) -> Result<()> {
+    let recorder = match record {
+        Some(path) => Some(
+            Recorder::create(path, 1, "stdio", &config)
+                .with_context(|| format!("cannot record to {}", path.display()))?,
+        ),
+        None => None,
+    };
     tracing::info!("modem ready on stdio");
     let mut host = StdioHost {
         stdin: tokio::io::stdin(),
         stdout: tokio::io::stdout(),
     };
-    let mut driver = Driver::new(config, &network);
+    let mut driver = Driver::new(config, &network, recorder);
     let stop = driver.run(&mut host, &mut shutdown).await;
     tracing::debug!(?stop, "stdio modem ending");
     driver

@@ -213,6 +213,7 @@ impl Modem {
             Input::Dtr(on) => self.handle_dtr(now, on),
             Input::Net(ev) => self.handle_net(now, ev),
             Input::Timeout => self.handle_timeout(now),
+            Input::Radio(radio) => self.set_radio(now, radio),
         }
     }
 

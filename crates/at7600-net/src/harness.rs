@@ -214,17 +214,5 @@ impl Sim {
     }
 }
 
-/// Renders bytes as a C string: `\r`, `\n`, printable ASCII, else `\xNN`.
-pub fn show(bytes: &[u8]) -> String {
-    let mut s = String::new();
-    for &b in bytes {
-        match b {
-            b'\r' => s.push_str("\\r"),
-            b'\n' => s.push_str("\\n"),
-            b'\\' => s.push_str("\\\\"),
-            0x20..=0x7e => s.push(b as char),
-            _ => s.push_str(&format!("\\x{b:02X}")),
-        }
-    }
-    s
-}
+/// Renders bytes as a C string (the core's [`c_string`](at7600_core::escape::c_string)).
+pub use at7600_core::escape::c_string as show;

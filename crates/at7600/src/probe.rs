@@ -13,20 +13,7 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::time::{sleep, timeout_at, Instant};
 
-/// Renders bytes as a C string (as the project's tests do).
-fn show(bytes: &[u8]) -> String {
-    let mut s = String::new();
-    for &b in bytes {
-        match b {
-            b'\r' => s.push_str("\\r"),
-            b'\n' => s.push_str("\\n"),
-            b'\\' => s.push_str("\\\\"),
-            0x20..=0x7e => s.push(b as char),
-            _ => s.push_str(&format!("\\x{b:02X}")),
-        }
-    }
-    s
-}
+use at7600_core::escape::c_string as show;
 
 /// `*` matches any run of characters other than `\`.
 fn glob(pattern: &str, text: &str) -> bool {

@@ -29,13 +29,7 @@ pub async fn serve(
     record: Option<&Path>,
     mut shutdown: watch::Receiver<bool>,
 ) -> Result<()> {
-    let recorder = match record {
-        Some(path) => Some(
-            Recorder::create(path, 1, "pty", &config)
-                .with_context(|| format!("cannot record to {}", path.display()))?,
-        ),
-        None => None,
-    };
+    let recorder = Recorder::open(record, "pty", &config)?;
     let (mut master, slave_path) = open_pty()?;
     let _link = Symlink::create(link, &slave_path)?;
     println!(

@@ -170,6 +170,20 @@ pub struct Recorder {
 }
 
 impl Recorder {
+    /// The recorder a single-modem front end was asked for with `--record`, if any.
+    pub fn open(
+        path: Option<&Path>,
+        front_end: &str,
+        config: &ModemConfig,
+    ) -> anyhow::Result<Option<Self>> {
+        use anyhow::Context as _;
+        path.map(|path| {
+            Recorder::create(path, 1, front_end, config)
+                .with_context(|| format!("cannot record to {}", path.display()))
+        })
+        .transpose()
+    }
+
     /// Creates (truncates) `path` and writes the header.
     pub fn create(
         path: &Path,

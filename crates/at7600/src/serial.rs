@@ -37,13 +37,7 @@ pub async fn serve(
     record: Option<&Path>,
     mut shutdown: watch::Receiver<bool>,
 ) -> Result<()> {
-    let recorder = match record {
-        Some(path) => Some(
-            Recorder::create(path, 1, "serial", &config)
-                .with_context(|| format!("cannot record to {}", path.display()))?,
-        ),
-        None => None,
-    };
+    let recorder = Recorder::open(record, "serial", &config)?;
     let name = device.to_string_lossy().into_owned();
     let flow = if options.rtscts {
         FlowControl::Hardware

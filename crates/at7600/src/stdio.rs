@@ -3,7 +3,7 @@
 use crate::driver::{Driver, Stop};
 use crate::netstack::NetSpec;
 use crate::record::Recorder;
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use at7600_core::ModemConfig;
 use std::path::Path;
 use std::pin::Pin;
@@ -21,13 +21,7 @@ pub async fn serve(
     record: Option<&Path>,
     mut shutdown: watch::Receiver<bool>,
 ) -> Result<()> {
-    let recorder = match record {
-        Some(path) => Some(
-            Recorder::create(path, 1, "stdio", &config)
-                .with_context(|| format!("cannot record to {}", path.display()))?,
-        ),
-        None => None,
-    };
+    let recorder = Recorder::open(record, "stdio", &config)?;
     tracing::info!("modem ready on stdio");
     let mut host = StdioHost {
         stdin: tokio::io::stdin(),

@@ -146,6 +146,11 @@ pub(crate) async fn send_chunk(
     dest: &str,
     data: Vec<u8>,
 ) -> Result<()> {
+    // A link the network dropped (or that failed) is known dead here: say why,
+    // rather than the module's generic `+CIPERROR: 3` for a link that is not open.
+    if let Some(e) = inner.shared.lock().links[usize::from(link)].failure(link) {
+        return Err(e);
+    }
     let len = data.len();
     let command = format!("AT+CIPSEND={link},{len}{dest}");
     let cmd = Cmd::new(command.clone(), inner.config.cipsend_timeout).send(link, data);

@@ -441,7 +441,7 @@ fn sim_network_lost_fails_open_streams_and_a_new_network_works() {
 }
 
 #[test]
-fn sim_stalled_peer_fills_then_refuses_without_reordering() {
+fn sim_stalled_peer_is_back_pressure_then_a_typed_timeout_without_reordering() {
     let d = SimDaemon::start("", &[]);
     run(async {
         let config = Config {
@@ -460,18 +460,20 @@ fn sim_stalled_peer_fills_then_refuses_without_reordering() {
         assert!(got == before, "echo differs");
         let link = s.link();
         d.fault(1, &format!(r#"{{"kind":"stall","link":{link}}}"#));
-        // The stalled peer takes 64 KiB, then nothing more.
+        // The stalled peer takes 64 KiB, then the module answers "buffer full": the
+        // write waits (back-pressure) and gives up after the configured 2 s.
         let more = random_bytes(10, 200_000);
         let started = Instant::now();
         let e = typed(s.write_all(&more).await.expect_err("the peer is stalled"));
+        let took = started.elapsed();
         assert!(
-            matches!(
-                e,
-                Error::Timeout { .. } | Error::SendIncomplete { cnf: 0, .. }
-            ),
+            matches!(&e, Error::Timeout { command, timeout_ms: 2000 } if command == "AT+CIPSEND=0,1500"),
             "{e:?}"
         );
-        assert!(started.elapsed() < Duration::from_secs(10));
+        assert!(
+            took >= Duration::from_millis(1500) && took < Duration::from_secs(6),
+            "{took:?}"
+        );
         // Nothing after the stall comes back; nothing before it comes twice.
         let late = read_for(&mut s, 300).await;
         assert!(late.is_empty(), "{} bytes after the stall", late.len());
@@ -535,5 +537,42 @@ fn sim_refused_timed_out_and_unresolved_opens_are_typed() {
         let mut got = [0u8; 2];
         s.read_exact(&mut got).await.expect("read");
         assert_eq!(&got, b"ok");
+    });
+}
+
+#[test]
+fn sim_slow_link_applies_back_pressure_and_keeps_every_byte_in_order() {
+    // 2 Mbit/s each way: far slower than the host line, so the module's send queue
+    // (64 KiB unacknowledged) fills and the writer must wait for it.
+    let d = SimDaemon::start(
+        "[link]\nprofile = \"none\"\nrtt_ms = 40\nup_kbps = 2000\ndown_kbps = 2000\n",
+        &[],
+    );
+    run(async {
+        let config = Config {
+            cipsend_timeout: Duration::from_secs(5),
+            ..Config::default()
+        };
+        let m = modem(&d, config).await;
+        m.net_open().await.expect("net open");
+        let s = TcpStream::connect(&m, "echo.sim", 7)
+            .await
+            .expect("connect");
+        let data = random_bytes(21, 300_000);
+        let (mut r, mut w) = tokio::io::split(s);
+        let sent = data.clone();
+        let started = Instant::now();
+        let writer = tokio::spawn(async move {
+            w.write_all(&sent).await.expect("write on a slow link");
+            w
+        });
+        let mut got = vec![0u8; data.len()];
+        r.read_exact(&mut got).await.expect("read");
+        let took = started.elapsed();
+        assert!(got == data, "echo differs");
+        // 300 kB at 250 kB/s.
+        assert!(took >= Duration::from_millis(1100), "{took:?}");
+        let w = writer.await.expect("writer");
+        r.unsplit(w).close().await.expect("close");
     });
 }

@@ -91,10 +91,10 @@ impl SimDaemon {
             if got == Some(n) {
                 return;
             }
-            assert!(
-                Instant::now() < deadline,
-                "link {link} received {got:?} of {n}"
-            );
+            if Instant::now() >= deadline {
+                let show = ctl(&self.control, &["show", &id.to_string()]);
+                panic!("link {link} received {got:?} of {n}: {show}");
+            }
             std::thread::sleep(Duration::from_millis(20));
         }
     }

@@ -23,7 +23,9 @@ pub struct Config {
     pub netopen_timeout: Duration,
     /// `AT+CIPOPEN` up to its `+CIPOPEN` report, and `AT+CIPCLOSE` (manual: 120 s).
     pub cipopen_timeout: Duration,
-    /// `AT+CIPSEND` up to its `+CIPSEND` report (manual: 120 s).
+    /// `AT+CIPSEND` up to its `+CIPSEND` report (manual: 120 s); also the longest a
+    /// write waits while the module answers "send buffer full" (`+CIPSEND: <n>,<req>,0`)
+    /// before it fails with [`crate::Error::Timeout`].
     pub cipsend_timeout: Duration,
     /// `AT+CDNSGIP` (the manual gives none; DNS can be slow).
     pub dns_timeout: Duration,

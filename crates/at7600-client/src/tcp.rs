@@ -10,7 +10,9 @@ use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::time::Instant;
 
 /// Largest payload of one `AT+CIPSEND`.
 pub(crate) const MAX_SEND: usize = 1500;
@@ -22,6 +24,8 @@ type Pending<T> = Pin<Box<dyn Future<Output = Result<T>> + Send>>;
 /// Reads come from the link's buffer (`AT+CIPRXGET=2`), read ahead by the driver up to
 /// [`crate::Config::rx_window`] bytes. Writes go out in `AT+CIPSEND=<n>,<len>` chunks
 /// of at most 1500 bytes, each complete once `+CIPSEND: <n>,<len>,<len>` confirms it.
+/// A full send buffer (`+CIPSEND: <n>,<len>,0`, a slow peer or link) is back-pressure:
+/// the write waits and offers the chunk again, up to [`crate::Config::cipsend_timeout`].
 /// A clean close by the peer reads as EOF after the buffered data; any other close is
 /// an error. Dropping the stream closes the link.
 pub struct TcpStream {
@@ -139,7 +143,18 @@ pub(crate) async fn open_link(modem: &Modem, udp: bool, args: &str) -> Result<u8
     }
 }
 
+/// First wait before sending a chunk again that the module refused as "buffer full".
+const FULL_BACKOFF_MIN: Duration = Duration::from_millis(10);
+/// Longest wait between two such tries.
+const FULL_BACKOFF_MAX: Duration = Duration::from_millis(200);
+
 /// One `AT+CIPSEND` of at most 1500 bytes, up to its `+CIPSEND` report.
+///
+/// `+CIPSEND: <n>,<req>,0` means the module's send buffer is full and it took none of
+/// the bytes: the peer or the link is slower than the host. That is back-pressure,
+/// not a failure, so the same chunk is offered again (after a growing pause) until
+/// [`crate::Config::cipsend_timeout`] has passed since the first try; then the write
+/// fails with [`Error::Timeout`]. Nothing is sent twice: a refused chunk was not sent.
 pub(crate) async fn send_chunk(
     inner: Arc<Inner>,
     link: u8,
@@ -148,19 +163,44 @@ pub(crate) async fn send_chunk(
 ) -> Result<()> {
     let len = data.len();
     let command = format!("AT+CIPSEND={link},{len}{dest}");
-    let cmd = Cmd::new(command.clone(), inner.config.cipsend_timeout).send(link, data);
-    let ans = inner.run(cmd).await?;
-    match ans.urc {
-        Some(Urc::CipSend { req, cnf, .. }) if req == len && cnf == len as i64 => Ok(()),
-        Some(Urc::CipSend { req, cnf, .. }) => Err(Error::SendIncomplete { link, req, cnf }),
-        _ => {
-            // The link closed before the report.
-            let st = inner.shared.lock();
-            let l = &st.links[usize::from(link)];
-            Err(l.failure(link).unwrap_or(Error::LinkClosed {
-                link,
-                reason: crate::error::CloseReason::Remote,
-            }))
+    let timeout = inner.config.cipsend_timeout;
+    let deadline = Instant::now() + timeout;
+    let mut pause = FULL_BACKOFF_MIN;
+    loop {
+        // A link the network dropped (or that failed) is known dead here: say why,
+        // rather than the module's generic `+CIPERROR: 3` for a link that is not open.
+        if let Some(e) = inner.shared.lock().links[usize::from(link)].failure(link) {
+            return Err(e);
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        let cmd = Cmd::new(command.clone(), left).send(link, data.clone());
+        let ans = inner.run(cmd).await?;
+        match ans.urc {
+            Some(Urc::CipSend { req, cnf, .. }) if req == len && cnf == len as i64 => return Ok(()),
+            Some(Urc::CipSend { req, cnf: 0, .. }) if req == len => {
+                let now = Instant::now();
+                if now + pause >= deadline {
+                    return Err(Error::Timeout {
+                        command,
+                        timeout_ms: u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
+                    });
+                }
+                tracing::trace!(link, ?pause, "send buffer full; offering the chunk again");
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(FULL_BACKOFF_MAX);
+            }
+            Some(Urc::CipSend { req, cnf, .. }) => {
+                return Err(Error::SendIncomplete { link, req, cnf })
+            }
+            _ => {
+                // The link closed before the report.
+                let st = inner.shared.lock();
+                let l = &st.links[usize::from(link)];
+                return Err(l.failure(link).unwrap_or(Error::LinkClosed {
+                    link,
+                    reason: crate::error::CloseReason::Remote,
+                }));
+            }
         }
     }
 }

@@ -362,8 +362,11 @@ fn sim_peer_close_is_eof_after_the_buffered_bytes_then_writes_fail() {
         let mut s = TcpStream::connect(&m, "echo.sim", 7)
             .await
             .expect("connect");
-        // More than the client's read-ahead window, so part of it waits in the module.
-        let data = random_bytes(5, 100_000);
+        // More than the client's read-ahead window (32 KiB), so part of it waits in the
+        // module; but no more than that window plus the module's 64 KiB link buffer,
+        // after which the module stops reading (back-pressure) and the rest would stay
+        // in the network, never "received", until the application reads.
+        let data = random_bytes(5, 90_000);
         s.write_all(&data).await.expect("write");
         let link = s.link();
         // (The test's own thread: the driver runs on the runtime's workers.)

@@ -169,3 +169,72 @@ fn bandwidth_paces_delivery() {
     assert!(took > Duration::from_millis(8_600), "{took:?}");
     assert!(took < 30 * S, "{took:?}");
 }
+
+/// A world whose `client.sim` host (192.0.2.50) dials the modem's port 8080 one second
+/// after a server listens there, greets, and answers every line.
+fn sim_with_dialer(seed: u64) -> Sim {
+    let config: SimConfig = toml::from_str(
+        r#"
+        [[client]]
+        addr = "192.0.2.50"
+        port = 8080
+        after_ms = 1000
+        kind = "fixed"
+        greeting = "HELLO MODULE\r\n"
+        reply = "ACK\r\n"
+        "#,
+    )
+    .unwrap();
+    let mut sim = Sim::new(
+        ModemConfig::default(),
+        config,
+        LinkProfile::named("none").unwrap(),
+        seed,
+    );
+    sim.host("ATE0\r");
+    sim.host("AT+NETOPEN\r");
+    assert!(sim.run_until("+NETOPEN: 0", 10 * S));
+    sim.take_output();
+    sim
+}
+
+#[test]
+fn a_simulated_client_dials_in_to_the_modem_s_server() {
+    let mut sim = sim_with_dialer(3);
+    assert_eq!(
+        talk(&mut sim, "AT+SERVERSTART=8080,1\r", 0),
+        "\\r\\nOK\\r\\n"
+    );
+    assert_eq!(talk(&mut sim, "", 2), "\\r\\n+CLIENT: 0,1,192.0.2.50:50001\\r\\n\\r\\nRECV FROM:192.0.2.50:50001\\r\\n+IPD14\\r\\nHELLO MODULE\\r\\n");
+    let out = talk(&mut sim, "AT+CIPOPEN?\r", 0);
+    assert!(
+        out.contains("+CIPOPEN: 0,\"TCP\",\"192.0.2.50\",50001,1\\r\\n"),
+        "{out}"
+    );
+    sim.host("AT+CIPSEND=0,4\r");
+    assert_eq!(
+        talk(&mut sim, "hi\r\n", 1),
+        "\\r\\n>\\r\\nOK\\r\\n\\r\\n+CIPSEND: 0,4,4\\r\\n\\r\\nRECV FROM:192.0.2.50:50001\\r\\n+IPD5\\r\\nACK\\r\\n"
+    );
+    // Its socket must be closed before the server can stop (manual §2.15).
+    assert_eq!(
+        talk(&mut sim, "AT+SERVERSTOP=1\r", 0),
+        "\\r\\n+SERVERSTOP: 1,9\\r\\n\\r\\nERROR\\r\\n"
+    );
+    talk(&mut sim, "AT+CIPCLOSE=0\r", 1);
+    assert_eq!(
+        talk(&mut sim, "AT+SERVERSTOP=1\r", 0),
+        "\\r\\n+SERVERSTOP: 1,0\\r\\n\\r\\nOK\\r\\n"
+    );
+}
+
+#[test]
+fn a_dialer_for_another_port_or_a_stopped_server_never_arrives() {
+    let mut sim = sim_with_dialer(3);
+    talk(&mut sim, "AT+SERVERSTART=9090,0\r", 0);
+    assert_eq!(talk(&mut sim, "", 5), "", "nobody dials 9090");
+    talk(&mut sim, "AT+SERVERSTART=8080,1\r", 0);
+    // Stopped before the dialer's second is up: it finds nothing listening.
+    talk(&mut sim, "AT+SERVERSTOP=1\r", 0);
+    assert_eq!(talk(&mut sim, "", 5), "");
+}

@@ -4,7 +4,7 @@
 //! each surfacing as EOF or as the right typed error. Every wait is bounded.
 mod common;
 
-use at7600_client::{Config, ErrCode, Error, Modem, TcpStream, UdpSocket};
+use at7600_client::{Config, ErrCode, Error, Modem, TcpListener, TcpStream, UdpSocket};
 use common::{ctl, Daemon};
 use std::net::SocketAddrV4;
 use std::path::PathBuf;
@@ -36,6 +36,13 @@ addr = "192.0.2.80"
 tcp = [
   { port = 80, kind = "fixed", greeting = "220 ready\r\n", reply = "OK\r\n" },
 ]
+
+# Dials the modem's server on port 8080 half a second after it listens, and echoes.
+[[sim.client]]
+addr = "192.0.2.66"
+port = 8080
+after_ms = 500
+kind = "echo"
 "#;
 
 const ECHO: &str = "192.0.2.7";
@@ -577,5 +584,22 @@ fn sim_slow_link_applies_back_pressure_and_keeps_every_byte_in_order() {
         assert!(took >= Duration::from_millis(1100), "{took:?}");
         let w = writer.await.expect("writer");
         r.unsplit(w).close().await.expect("close");
+    });
+}
+
+#[test]
+fn sim_listener_accepts_a_simulated_client_and_echoes() {
+    let d = SimDaemon::start("", &[]);
+    run(async {
+        let m = modem(&d, Config::default()).await;
+        m.net_open().await.expect("net open");
+        let mut listener = TcpListener::bind(&m, 8080, 2).await.expect("server");
+        let (mut s, peer) = listener.accept().await.expect("accept");
+        assert_eq!(peer.ip(), &std::net::Ipv4Addr::new(192, 0, 2, 66));
+        let data = random_bytes(11, 20_000);
+        s.write_all(&data).await.expect("write");
+        let mut got = vec![0u8; data.len()];
+        s.read_exact(&mut got).await.expect("echo");
+        assert!(got == data, "echoed bytes differ");
     });
 }

@@ -48,6 +48,22 @@ pub struct HostSpec {
     pub udp_echo: Vec<u16>,
 }
 
+/// A host that connects to the modem's own TCP server (`AT+SERVERSTART`), so servers
+/// and accepted sockets can be exercised on the simulated network too.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct ClientSpec {
+    /// Its IPv4 address (what `+CLIENT:` reports).
+    pub addr: Ipv4Addr,
+    /// The modem's server port it dials, once each time a server starts listening there.
+    pub port: u16,
+    /// How long after the server starts listening it dials.
+    #[serde(default)]
+    pub after_ms: u64,
+    /// What it does once connected (a fixed responder's greeting is sent at once).
+    #[serde(flatten)]
+    pub behaviour: Behaviour,
+}
+
 /// Everything a [`crate::sim::SimNetwork`] is told at start (`[sim]` in the config file).
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -60,6 +76,9 @@ pub struct SimConfig {
     /// The hosts (`[[sim.host]]`).
     #[serde(rename = "host")]
     pub hosts: Vec<HostSpec>,
+    /// Hosts that dial in to the modem's servers (`[[sim.client]]`).
+    #[serde(rename = "client")]
+    pub clients: Vec<ClientSpec>,
 }
 
 impl Default for SimConfig {
@@ -109,6 +128,7 @@ impl Default for SimConfig {
                     vec![],
                 ),
             ],
+            clients: Vec::new(),
         }
     }
 }

@@ -18,10 +18,12 @@
 //!   beyond that a send answers `Full` and `Writable` follows when ACKs make room.
 //! - connecting costs the profile's setup delay plus one round trip; a name lookup one
 //!   round trip. Unknown names fail with `Dns`, closed ports with `Refused`.
+//! - a `[[sim.client]]` host dials the modem's server port once each time a server
+//!   starts listening there, `after_ms` later plus one round trip.
 
 mod config;
 
-pub use config::{Behaviour, HostSpec, SimConfig, TcpService};
+pub use config::{Behaviour, ClientSpec, HostSpec, SimConfig, TcpService};
 
 use crate::profile::LinkProfile;
 use crate::rng::Rng;
@@ -61,6 +63,8 @@ enum Action {
         to: SocketAddrV4,
         data: Vec<u8>,
     },
+    /// A `[[sim.client]]` host connects to a server of the modem.
+    Dial { server: u8, client: usize },
 }
 
 #[derive(Debug)]
@@ -113,6 +117,8 @@ pub struct SimNetwork {
     up_free: Instant,
     down_free: Instant,
     next_port: u16,
+    /// Accepted connections so far (for their [`ConnId::accepted`] numbers and ports).
+    accepted: u64,
     stats: SimStats,
 }
 
@@ -132,6 +138,7 @@ impl SimNetwork {
             up_free: Duration::ZERO,
             down_free: Duration::ZERO,
             next_port: EPHEMERAL,
+            accepted: 0,
             stats: SimStats::default(),
         }
     }
@@ -211,6 +218,7 @@ impl SimNetwork {
                 } else {
                     self.servers.insert(server, port);
                     self.ready.push_back(NetEvent::Listening { server });
+                    self.schedule_dials(server, port);
                 }
             }
             NetCommand::Unlisten { server } => {
@@ -354,6 +362,61 @@ impl SimNetwork {
                 self.conns.insert(conn, c);
                 self.schedule(at, Action::Connect { conn, result });
             }
+        }
+    }
+
+    /// The `[[sim.client]]` hosts that dial `port` once a server listens there.
+    fn schedule_dials(&mut self, server: u8, port: u16) {
+        let dialers: Vec<(usize, u64)> = (self.config.clients.iter().enumerate())
+            .filter(|(_, c)| c.port == port)
+            .map(|(i, c)| (i, c.after_ms))
+            .collect();
+        for (client, after_ms) in dialers {
+            let at = self.now + Duration::from_millis(after_ms) + self.round_trip();
+            self.schedule(at, Action::Dial { server, client });
+        }
+    }
+
+    /// A dialing host arrives: the server (if still listening on that port) accepts it.
+    fn dial(&mut self, server: u8, client: usize) {
+        let Some(spec) = self.config.clients.get(client).cloned() else {
+            return;
+        };
+        if self.servers.get(&server) != Some(&spec.port) {
+            return;
+        }
+        self.accepted += 1;
+        let conn = ConnId::accepted(self.accepted);
+        // Deterministic client ports, as a stack would hand out ephemeral ones.
+        let peer_port = 50_000u16.wrapping_add(self.accepted as u16);
+        let peer = SocketAddrV4::new(spec.addr, peer_port);
+        let greeting = match &spec.behaviour {
+            Behaviour::Fixed { greeting, .. } => greeting.clone(),
+            _ => String::new(),
+        };
+        self.conns.insert(
+            conn,
+            Conn {
+                protocol: Protocol::Tcp,
+                remote: Some(peer),
+                local_port: spec.port,
+                behaviour: Some(spec.behaviour),
+                connected: true,
+                min_rto: SYN_RTO,
+                paused: false,
+                held: VecDeque::new(),
+                unacked: 0,
+                acked: 0,
+                full: false,
+                up_last: Duration::ZERO,
+                down_last: Duration::ZERO,
+                line: Vec::new(),
+            },
+        );
+        self.ready
+            .push_back(NetEvent::Accepted { server, conn, peer });
+        if !greeting.is_empty() {
+            self.downlink(conn, self.now, greeting.as_bytes(), None);
         }
     }
 
@@ -548,6 +611,7 @@ impl SimNetwork {
                     self.ready.push_back(NetEvent::Writable { conn });
                 }
             }
+            Action::Dial { server, client } => self.dial(server, client),
             Action::DatagramAtPeer { conn, to, data } => {
                 if self.config.udp_echo(*to.ip(), to.port()) {
                     self.downlink(conn, self.now, &data, Some(to));

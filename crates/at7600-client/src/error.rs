@@ -130,6 +130,9 @@ pub enum Error {
     /// The operation needs a different mode (transparent vs. command mode).
     #[error("wrong mode: {0}")]
     Mode(&'static str),
+    /// Something the module cannot do (IPv6, reverse name lookups).
+    #[error("not supported by the module: {0}")]
+    Unsupported(&'static str),
     /// The module answered something this driver cannot interpret.
     #[error("unexpected answer to {command}: {answer:?}")]
     Protocol {

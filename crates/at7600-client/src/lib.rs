@@ -65,6 +65,8 @@
 
 mod config;
 mod driver;
+#[cfg(feature = "embedded-nal-async")]
+pub mod embedded;
 mod error;
 mod listener;
 mod modem;

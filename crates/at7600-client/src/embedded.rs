@@ -79,7 +79,7 @@ impl embedded_nal_async::TcpConnect for Modem {
     where
         Self: 'a;
 
-    async fn connect<'a>(&'a self, remote: SocketAddr) -> Result<TcpStream, Error> {
+    async fn connect(&self, remote: SocketAddr) -> Result<TcpStream, Error> {
         match remote {
             SocketAddr::V4(addr) => {
                 TcpStream::connect(self, &addr.ip().to_string(), addr.port()).await

@@ -124,7 +124,14 @@ pub(crate) async fn open_link(modem: &Modem, udp: bool, args: &str) -> Result<u8
     };
     match err {
         Some(0) => {
-            inner.shared.lock().links[usize::from(link)].phase = Phase::Open;
+            // The line's task may already have seen this link close (`+IPCLOSE` right
+            // behind `+CIPOPEN`, or a lost network): only a link still opening opens.
+            let mut st = inner.shared.lock();
+            let l = &mut st.links[usize::from(link)];
+            if l.phase == Phase::Idle {
+                l.phase = Phase::Open;
+            }
+            drop(st);
             guard.armed = false;
             Ok(link)
         }

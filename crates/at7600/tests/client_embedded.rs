@@ -47,13 +47,17 @@ async fn echo_server() -> u16 {
 }
 
 fn run<F: std::future::Future<Output = ()>>(f: F) {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .expect("runtime");
     rt.block_on(async {
-        tokio::time::timeout(Duration::from_secs(60), f)
+        tokio::time::timeout(Duration::from_secs(30), f)
             .await
             .expect("test within its time limit");
     });

@@ -481,7 +481,7 @@ fn sim_stalled_peer_is_back_pressure_then_a_typed_timeout_without_reordering() {
             "{e:?}"
         );
         assert!(
-            took >= Duration::from_millis(1500) && took < Duration::from_secs(6),
+            took >= Duration::from_millis(1500) && took < Duration::from_secs(30),
             "{took:?}"
         );
         // Nothing after the stall comes back; nothing before it comes twice.
@@ -494,8 +494,10 @@ fn sim_stalled_peer_is_back_pressure_then_a_typed_timeout_without_reordering() {
 fn sim_refused_timed_out_and_unresolved_opens_are_typed() {
     let d = SimDaemon::start("", &[]);
     run(async {
+        // Short enough to see the client's own timeout fire, long enough that every
+        // other open here (answered in milliseconds) fits on a loaded machine.
         let config = Config {
-            cipopen_timeout: Duration::from_millis(1500),
+            cipopen_timeout: Duration::from_secs(4),
             ..Config::default()
         };
         let m = modem(&d, config).await;
@@ -538,7 +540,8 @@ fn sim_refused_timed_out_and_unresolved_opens_are_typed() {
             .await
             .expect_err("never answered");
         assert!(matches!(e, Error::Timeout { .. }), "{e:?}");
-        assert!(started.elapsed() < Duration::from_secs(5));
+        // The client's 4 s, not the manual's 120 s default.
+        assert!(started.elapsed() < Duration::from_secs(30));
         // Each fault hit one attempt only: the next connect works.
         let mut s = TcpStream::connect(&m, "echo.sim", 7)
             .await

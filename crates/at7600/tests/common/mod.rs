@@ -91,6 +91,7 @@ impl Daemon {
             host,
             transcript: String::new(),
             names: Vec::new(),
+            pending: Vec::new(),
         }
     }
 }
@@ -108,6 +109,8 @@ pub struct Session {
     transcript: String,
     /// Text replaced in the transcript (ephemeral ports) so snapshots are stable.
     names: Vec<(String, String)>,
+    /// Bytes read past the last expectation: they belong to the next one.
+    pending: Vec<u8>,
 }
 
 impl Session {
@@ -147,22 +150,39 @@ impl Session {
         self.transcript.push_str(&format!("! {what}\n"));
     }
 
+    /// Reads until `until` (a C string, names allowed) has arrived and returns the
+    /// output up to its end; whatever came after it is kept for the next expectation,
+    /// so a URC landing in the same read as a response cannot confuse the exchange.
     fn read_until(&mut self, until: &str) -> String {
+        let mut raw_until = until.to_string();
+        for (value, name) in &self.names {
+            raw_until = raw_until.replace(name.as_str(), value);
+        }
+        let want = at7600_core::escape::parse_c_string(&raw_until)
+            .unwrap_or_else(|e| panic!("{until:?} is not a C string: {e:?}"));
+        if want.is_empty() {
+            // Nothing expected: don't wait (what arrived stays for the next expectation).
+            return String::new();
+        }
         let deadline = Instant::now() + WAIT;
-        let mut got = Vec::new();
+        let mut got = std::mem::take(&mut self.pending);
         let mut buf = [0u8; 4096];
         loop {
-            let shown = show(&got);
-            if self.named(&shown).ends_with(until) || shown.ends_with(until) {
-                return shown;
+            if let Some(at) = got.windows(want.len()).position(|w| w == want.as_slice()) {
+                self.pending = got.split_off(at + want.len());
+                return show(&got);
             }
             let left = deadline.saturating_duration_since(Instant::now());
-            assert!(!left.is_zero(), "waited for {until:?}, got {shown:?}");
+            assert!(
+                !left.is_zero(),
+                "waited for {until:?}, got {:?}",
+                show(&got)
+            );
             self.host
                 .set_read_timeout(Some(left.min(Duration::from_millis(200))))
                 .expect("timeout");
             match self.host.read(&mut buf) {
-                Ok(0) => panic!("modem closed; got {shown:?}"),
+                Ok(0) => panic!("modem closed; got {:?}", show(&got)),
                 Ok(n) => got.extend_from_slice(&buf[..n]),
                 Err(e)
                     if matches!(

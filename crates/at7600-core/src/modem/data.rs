@@ -81,8 +81,15 @@ impl Modem {
         self.host = HostState::Data;
         self.stream.plus = 0;
         self.stream.last_at = self.now;
-        let typed_ahead: Vec<u8> = self.input.drain(..).collect();
-        self.swallow_lf = false;
+        let mut typed_ahead: Vec<u8> = self.input.drain(..).collect();
+        // The `\n` after the `\r` of `AT+CIPOPEN`/`ATO` is not data (clarifications §1);
+        // if it has not arrived yet, the flag stays for the first data read.
+        if !typed_ahead.is_empty()
+            && std::mem::take(&mut self.swallow_lf)
+            && typed_ahead[0] == b'\n'
+        {
+            typed_ahead.remove(0);
+        }
         if let Some(link) = self.links[DATA_LINK].as_mut() {
             let (held, _) = link.rx.take(usize::MAX);
             self.out.extend(held);

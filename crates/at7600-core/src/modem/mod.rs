@@ -90,6 +90,8 @@ enum Failure {
     Info(String),
     /// `+IP ERROR: <err_info>`, then `ERROR`.
     Ip(ErrInfo),
+    /// A transparent open refused: `CONNECT FAIL` is the whole answer.
+    ConnectFail,
 }
 
 /// The timer table: one deadline per purpose.
@@ -153,7 +155,11 @@ pub struct Modem {
     out: VecDeque<u8>,
     urcs: VecDeque<Urc>,
     urc_bytes: usize,
+    /// Links stop reading: too much output (responses and held URCs) waits for the host.
     host_paused: bool,
+    /// The transparent link stops reading: too much raw output waits for the host. Its
+    /// data never waits among the URCs, so URCs held during data mode must not stop it.
+    out_paused: bool,
     net_out: VecDeque<NetCommand>,
     timers: Vec<(Instant, Timer)>,
     net: NetState,
@@ -187,6 +193,7 @@ impl Modem {
             urcs: VecDeque::new(),
             urc_bytes: 0,
             host_paused: false,
+            out_paused: false,
             net_out: VecDeque::new(),
             timers: Vec::new(),
             net: NetState::Closed,
@@ -222,6 +229,13 @@ impl Modem {
         self.advance(now);
         self.metrics.host_bytes_in += bytes.len() as u64;
         if matches!(self.host, HostState::Data) {
+            let bytes = match bytes.split_first() {
+                Some((b'\n', rest)) if std::mem::take(&mut self.swallow_lf) => rest,
+                _ => {
+                    self.swallow_lf = false;
+                    bytes
+                }
+            };
             self.data_from_host(bytes);
         } else {
             self.input.extend(bytes);
@@ -324,7 +338,10 @@ impl Modem {
     /// Whether the runtime should read more host bytes now (back-pressure: a command is
     /// waiting for the network and enough input is already held).
     pub fn wants_host_input(&self) -> bool {
-        self.input.len() < self.config.limits.host_input && !self.stream.full()
+        // A full transparent stream holds the host back only in data mode: after `+++`
+        // or DTR the host must still be able to type `AT+CIPCLOSE=0`.
+        let data_full = matches!(self.host, HostState::Data) && self.stream.full();
+        self.input.len() < self.config.limits.host_input && !data_full
     }
 
     fn advance(&mut self, now: Instant) {
@@ -539,6 +556,7 @@ impl Modem {
                     _ => {}
                 }
             }
+            Failure::ConnectFail => return self.final_code("CONNECT FAIL", 3),
             Failure::Info(text) => self.info(&text),
             Failure::Ip(e) => {
                 let text = if self.s.ccfg.err_mode == 0 {
@@ -603,6 +621,9 @@ impl Modem {
                 self.urc_bytes -= u.bytes.len();
                 self.out.extend(u.bytes);
                 if u.enter_data && self.is_data_link(data::DATA_LINK) {
+                    // No command line precedes a server's client: a `\n` owed from an
+                    // earlier command must not eat the first data byte.
+                    self.swallow_lf = false;
                     self.enter_data_mode();
                     return;
                 }
@@ -613,19 +634,32 @@ impl Modem {
     /// Stops reading the network while the host is not taking output, so nothing is
     /// lost however slowly the host reads; resumes below half the limit.
     fn update_host_backpressure(&mut self) {
-        let backlog = self.out.len() + self.urc_bytes;
         let limit = self.config.limits.host_backlog;
-        let pause = if self.host_paused {
-            backlog > limit / 2
-        } else {
-            backlog > limit
+        let with_hysteresis = |paused: bool, backlog: usize| {
+            if paused {
+                backlog > limit / 2
+            } else {
+                backlog > limit
+            }
         };
-        if pause == self.host_paused {
+        let host = with_hysteresis(self.host_paused, self.out.len() + self.urc_bytes);
+        let out = with_hysteresis(self.out_paused, self.out.len());
+        if (host, out) == (self.host_paused, self.out_paused) {
             return;
         }
-        self.host_paused = pause;
+        (self.host_paused, self.out_paused) = (host, out);
         for i in 0..LINKS {
+            let pause = self.host_pause_for(i);
             self.set_link_pause(i, |l| &mut l.paused_host, pause);
+        }
+    }
+
+    /// Whether link `i` should stop reading for the host's sake.
+    fn host_pause_for(&self, i: usize) -> bool {
+        if self.is_data_link(i) {
+            self.out_paused
+        } else {
+            self.host_paused
         }
     }
 

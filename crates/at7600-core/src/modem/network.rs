@@ -95,13 +95,20 @@ impl Modem {
     /// Closes every link and server, as `AT+NETCLOSE` does.
     fn release_everything(&mut self) {
         for i in 0..LINKS {
-            if let Some(link) = &self.links[i] {
-                if link.transparent && link.state == LinkState::Open {
-                    self.urc("CLOSED");
-                    self.urc(&format!("+CIPCLOSE: {i},0"));
-                }
-                self.drop_link(i);
+            let Some((transparent, state)) =
+                self.links[i].as_ref().map(|l| (l.transparent, l.state))
+            else {
+                continue;
+            };
+            if transparent && state == LinkState::Open {
+                self.urc("CLOSED");
+                self.urc(&format!("+CIPCLOSE: {i},0"));
             }
+            // The `+CIPCLOSE` its `OK` promised comes before `+NETCLOSE`.
+            if state == LinkState::Closing {
+                self.urc(&format!("+CIPCLOSE: {i},0"));
+            }
+            self.drop_link(i);
         }
         for server in 0..SERVERS as u8 {
             if self.servers[usize::from(server)].take().is_some() {

@@ -108,8 +108,7 @@ impl Modem {
             return;
         };
         if link.rx.is_empty() && link.state == LinkState::PeerClosed {
-            self.links[i] = None;
-            return;
+            return self.drop_link(i);
         }
         if link.paused_rx && link.rx.len() <= self.config.limits.rx_buffer / 2 {
             self.set_link_pause(i, |l| &mut l.paused_rx, false);

@@ -4,7 +4,7 @@
 use super::network::valid_domain;
 use super::{Busy, Failure, HostState, Modem, NetState, Step, Timer, LINKS};
 use crate::errors::{ErrCode, ErrInfo};
-use crate::io::{ConnId, NetCommand, OpenError, Protocol};
+use crate::io::{ConnId, NetCommand, OpenError, Protocol, SendOutcome};
 use crate::link::{Link, LinkState};
 use crate::parser::{Arg, Form};
 use std::net::{Ipv4Addr, SocketAddrV4};
@@ -49,7 +49,15 @@ impl Modem {
             Ok(i) => i,
             Err(step) => return step,
         };
-        let fail = |e: ErrCode| Step::Fail(Failure::Info(format!("+CIPOPEN: {i},{}", e.code())));
+        // A transparent open (clarifications §2) is refused with `CONNECT FAIL` alone.
+        let transparent = self.s.cipmode == 1 && i == super::data::DATA_LINK;
+        let fail = |e: ErrCode| {
+            if transparent {
+                Step::Fail(Failure::ConnectFail)
+            } else {
+                Step::Fail(Failure::Info(format!("+CIPOPEN: {i},{}", e.code())))
+            }
+        };
         match self.net {
             NetState::Open => {}
             NetState::Lost => return fail(ErrCode::NetworkFailure),
@@ -90,7 +98,6 @@ impl Modem {
                 }
             }
         };
-        let transparent = self.s.cipmode == 1 && i == super::data::DATA_LINK;
         if transparent && remote.is_none() {
             return fail(ErrCode::WrongParameter);
         }
@@ -152,7 +159,7 @@ impl Modem {
         let Some(i) = self.link_of(conn) else {
             return;
         };
-        let host_paused = self.host_paused;
+        let host_paused = self.host_pause_for(i);
         let Some(link) = self.links[i].as_mut() else {
             return;
         };
@@ -230,23 +237,43 @@ impl Modem {
     /// Forgets a link and tells the backend to close it. Sends still waiting for their
     /// report keep it: the report is printed when the backend answers.
     pub(super) fn drop_link(&mut self, i: usize) {
-        let Some(link) = self.links[i].take() else {
+        let Some(link) = self.forget_link(i) else {
             return;
         };
+        // A broken link's connection was closed when it broke (`link_broken`), a closing
+        // one when `AT+CIPCLOSE` was accepted.
+        if !matches!(link.state, LinkState::PeerClosed | LinkState::Closing) {
+            self.net_out
+                .push_back(NetCommand::Close { conn: link.conn });
+        }
+    }
+
+    /// Removes link `i` with everything tied to it: its timers, its data-mode stream,
+    /// and its sends still waiting for a report. Those the stack already answered but
+    /// whose report waited for the peer's ACK end unconfirmed (`-1`); those the network
+    /// has not answered yet are reported when it does (`orphans`).
+    fn forget_link(&mut self, i: usize) -> Option<Link> {
+        let mut link = self.links[i].take()?;
         if link.transparent {
             self.stream = super::data::Stream::default();
             self.cancel_timer(Timer::Escape);
         }
         self.timers
             .retain(|(_, t)| !matches!(t, Timer::LinkOpen(l, _) | Timer::AckPoll(l) if *l == i));
-        if !link.pending_sends.is_empty() {
-            self.orphans.push((link.conn, i, link.pending_sends));
+        let mut pending = std::mem::take(&mut link.pending_sends);
+        while let Some(p) = pending.front().copied().filter(|p| p.outcome.is_some()) {
+            pending.pop_front();
+            let cnf = if p.outcome == Some(SendOutcome::Full) {
+                0
+            } else {
+                -1
+            };
+            self.urc(&format!("+CIPSEND: {i},{},{cnf}", p.req));
         }
-        // A broken link's connection was already closed when it broke (`link_broken`).
-        if link.state != LinkState::PeerClosed {
-            self.net_out
-                .push_back(NetCommand::Close { conn: link.conn });
+        if !pending.is_empty() {
+            self.orphans.push((link.conn, i, pending));
         }
+        Some(link)
     }
 
     /// The link's connection is gone (peer closed, network lost): it keeps its buffered
@@ -295,16 +322,16 @@ impl Modem {
         let Some(i) = self.link_of(conn) else {
             return;
         };
-        if let Some(link) = self.links[i]
+        let closing = self.links[i]
             .as_ref()
-            .filter(|l| l.state == LinkState::Closing)
-        {
-            if link.transparent {
-                self.urc("CLOSED");
+            .is_some_and(|l| l.state == LinkState::Closing);
+        if closing {
+            if let Some(link) = self.forget_link(i) {
+                if link.transparent {
+                    self.urc("CLOSED");
+                }
+                self.urc(&format!("+CIPCLOSE: {i},0"));
             }
-            self.links[i] = None;
-            self.timers.retain(|(_, t)| *t != Timer::AckPoll(i));
-            self.urc(&format!("+CIPCLOSE: {i},0"));
         }
     }
 

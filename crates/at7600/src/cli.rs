@@ -142,7 +142,7 @@ pub struct ServeArgs {
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Which network the modems use: the host's (`real`) or a simulated one (`sim`,
-    /// hosts from the config file's [sim] section; see docs/network.md).
+    /// hosts from the config file's `[sim]` section; see docs/network.md).
     #[arg(long, value_enum, default_value_t = NetworkKind::Real)]
     pub network: NetworkKind,
     /// Serve the control API on ADDR:PORT (loopback unless you say otherwise).
@@ -212,7 +212,7 @@ pub struct SettingsArgs {
     #[arg(long)]
     pub escape_gap_ms: Option<u64>,
     /// Radio link profile: none, gprs, 3g, lte-cat1, lte-cat4 (custom values in the
-    /// config file's [link] section) [default: none].
+    /// config file's `[link]` section) [default: none].
     #[arg(long, value_name = "PROFILE")]
     pub link: Option<String>,
     /// Seed of the simulated network and of the link's jitter and loss [default: 1].

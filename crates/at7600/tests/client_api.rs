@@ -3,72 +3,17 @@
 mod common;
 
 use at7600_client::{Config, ErrCode, Error, Modem, TcpListener, TcpStream, UdpSocket};
+use common::client::{echo_server, modem_at, random_bytes, run};
 use common::{free_udp_port, Daemon};
 use std::net::SocketAddrV4;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-const LIMIT: Duration = Duration::from_secs(60);
 const STREAMS: u64 = 10;
 const SIZE: usize = 1 << 20;
 
 async fn modem(d: &Daemon, config: Config) -> Modem {
-    let line = tokio::net::TcpStream::connect(&d.addr)
-        .await
-        .expect("connect to the daemon");
-    line.set_nodelay(true).expect("nodelay");
-    Modem::open(line, config).await.expect("modem initialises")
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime")
-}
-
-/// Runs `f` on a runtime, bounded by `LIMIT`.
-fn run<F: std::future::Future<Output = ()>>(f: F) {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .with_test_writer()
-        .try_init();
-    runtime().block_on(async {
-        tokio::time::timeout(LIMIT, f)
-            .await
-            .expect("test within its time limit");
-    });
-}
-
-/// A loopback echo server: echoes every connection until it closes.
-async fn echo_server() -> u16 {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind echo");
-    let port = listener.local_addr().expect("addr").port();
-    tokio::spawn(async move {
-        while let Ok((mut s, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let (mut r, mut w) = s.split();
-                let _ = tokio::io::copy(&mut r, &mut w).await;
-            });
-        }
-    });
-    port
-}
-
-/// Seeded xorshift bytes.
-fn random_bytes(seed: u64, len: usize) -> Vec<u8> {
-    let mut x = seed | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 24) as u8
-        })
-        .collect()
+    modem_at(&d.addr, config).await
 }
 
 #[test]

@@ -5,9 +5,9 @@ mod common;
 use at7600_client::embedded::embedded_io_async::{Error as _, ErrorKind, Read, Write};
 use at7600_client::embedded::embedded_nal_async::{AddrType, Dns, TcpConnect};
 use at7600_client::{Config, Modem};
+use common::client::{echo_server, modem_at, run};
 use common::Daemon;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
-use std::time::Duration;
 
 /// What a firmware's "talk to the server" routine looks like: it knows only the traits.
 async fn echo_via<S>(stack: &S, host: &str, port: u16, msg: &[u8]) -> Vec<u8>
@@ -30,46 +30,8 @@ where
     got
 }
 
-async fn echo_server() -> u16 {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind echo");
-    let port = listener.local_addr().expect("addr").port();
-    tokio::spawn(async move {
-        while let Ok((mut s, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let (mut r, mut w) = s.split();
-                let _ = tokio::io::copy(&mut r, &mut w).await;
-            });
-        }
-    });
-    port
-}
-
-fn run<F: std::future::Future<Output = ()>>(f: F) {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .with_test_writer()
-        .try_init();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    rt.block_on(async {
-        tokio::time::timeout(Duration::from_secs(30), f)
-            .await
-            .expect("test within its time limit");
-    });
-}
-
 async fn modem(d: &Daemon) -> Modem {
-    let line = tokio::net::TcpStream::connect(&d.addr)
-        .await
-        .expect("connect to the daemon");
-    let m = Modem::open(line, Config::default())
-        .await
-        .expect("modem initialises");
+    let m = modem_at(&d.addr, Config::default()).await;
     m.net_open().await.expect("net open");
     m
 }

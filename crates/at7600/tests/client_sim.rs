@@ -5,13 +5,13 @@
 mod common;
 
 use at7600_client::{Config, ErrCode, Error, Modem, TcpListener, TcpStream, UdpSocket};
+use common::client::{modem_at, random_bytes, run, typed};
 use common::{ctl, Daemon};
 use std::net::SocketAddrV4;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-const LIMIT: Duration = Duration::from_secs(60);
 const STREAMS: u64 = 10;
 const SIZE: usize = 1 << 20;
 
@@ -108,51 +108,7 @@ impl SimDaemon {
 }
 
 async fn modem(d: &SimDaemon, config: Config) -> Modem {
-    let line = tokio::net::TcpStream::connect(&d.daemon.addr)
-        .await
-        .expect("connect to the daemon");
-    line.set_nodelay(true).expect("nodelay");
-    Modem::open(line, config).await.expect("modem initialises")
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime")
-}
-
-/// Runs `f` on a runtime, bounded by `LIMIT`.
-fn run<F: std::future::Future<Output = ()>>(f: F) {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .with_test_writer()
-        .try_init();
-    runtime().block_on(async {
-        tokio::time::timeout(LIMIT, f)
-            .await
-            .expect("test within its time limit");
-    });
-}
-
-/// Seeded xorshift bytes.
-fn random_bytes(seed: u64, len: usize) -> Vec<u8> {
-    let mut x = seed | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 24) as u8
-        })
-        .collect()
-}
-
-/// The at7600 error inside an `io::Error` from a stream.
-fn typed(e: std::io::Error) -> Error {
-    let inner = e.into_inner().expect("an at7600 error inside");
-    *inner.downcast::<Error>().expect("at7600 error")
+    modem_at(&d.daemon.addr, config).await
 }
 
 /// Reads whatever arrives within `ms`.

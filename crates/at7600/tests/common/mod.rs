@@ -2,6 +2,8 @@
 //! `at7600 serve --tcp`, every exchange recorded as exact bytes. Every wait is bounded.
 #![allow(dead_code)]
 
+pub mod client;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};

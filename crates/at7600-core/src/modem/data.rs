@@ -70,8 +70,9 @@ impl Modem {
         }
     }
 
-    /// Prints `CONNECT 115200` and switches the host side to data mode. Bytes the host
-    /// typed ahead become data; link 0's bytes received in command mode follow.
+    /// Prints `CONNECT 115200` and switches the host side to data mode; link 0's bytes
+    /// received in command mode follow. Bytes the host typed ahead stay in `input`, and
+    /// the pump hands them over as data after the one `\n` a command line may owe.
     pub(super) fn enter_data_mode(&mut self) {
         if self.s.verbose {
             self.out.extend(format!("\r\n{CONNECT}\r\n").as_bytes());
@@ -81,15 +82,6 @@ impl Modem {
         self.host = HostState::Data;
         self.stream.plus = 0;
         self.stream.last_at = self.now;
-        let mut typed_ahead: Vec<u8> = self.input.drain(..).collect();
-        // The `\n` after the `\r` of `AT+CIPOPEN`/`ATO` is not data (clarifications §1);
-        // if it has not arrived yet, the flag stays for the first data read.
-        if !typed_ahead.is_empty()
-            && std::mem::take(&mut self.swallow_lf)
-            && typed_ahead[0] == b'\n'
-        {
-            typed_ahead.remove(0);
-        }
         if let Some(link) = self.links[DATA_LINK].as_mut() {
             let (held, _) = link.rx.take(usize::MAX);
             self.out.extend(held);
@@ -99,7 +91,6 @@ impl Modem {
             }
         }
         self.set_link_pause(DATA_LINK, |l| &mut l.paused_rx, false);
-        self.data_from_host(&typed_ahead);
         self.update_host_backpressure();
     }
 

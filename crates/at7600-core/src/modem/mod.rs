@@ -228,19 +228,9 @@ impl Modem {
     pub fn handle_host(&mut self, now: Instant, bytes: &[u8]) {
         self.advance(now);
         self.metrics.host_bytes_in += bytes.len() as u64;
-        if matches!(self.host, HostState::Data) {
-            let bytes = match bytes.split_first() {
-                Some((b'\n', rest)) if std::mem::take(&mut self.swallow_lf) => rest,
-                _ => {
-                    self.swallow_lf = false;
-                    bytes
-                }
-            };
-            self.data_from_host(bytes);
-        } else {
-            self.input.extend(bytes);
-            self.pump();
-        }
+        // Data mode too goes through the pump: one place owes the `\n` of a command.
+        self.input.extend(bytes);
+        self.pump();
         self.flush_urcs();
     }
 

@@ -304,34 +304,23 @@ impl Modem {
 
     /// `AT+NETOPEN`: activates the PDP context; returns after `+NETOPEN: 0`.
     pub async fn net_open(&self) -> Result<()> {
-        let cmd = "AT+NETOPEN";
-        let t = self.inner.config.netopen_timeout;
-        let ans = self
-            .inner
-            .run(Cmd::new(cmd, t).then(Claim::NetOpen))
-            .await?;
-        match ans.urc {
-            Some(Urc::NetOpen(err)) => check_code(cmd, err),
-            _ => Err(Error::Protocol {
-                command: cmd.into(),
-                answer: "no +NETOPEN report".into(),
-            }),
-        }
+        self.pdp_command("AT+NETOPEN", Claim::NetOpen).await
     }
 
     /// `AT+NETCLOSE`: deactivates the context (closing every link).
     pub async fn net_close(&self) -> Result<()> {
-        let cmd = "AT+NETCLOSE";
+        self.pdp_command("AT+NETCLOSE", Claim::NetClose).await
+    }
+
+    /// `AT+NETOPEN` / `AT+NETCLOSE`: `OK`, then the report `claim` waits for.
+    async fn pdp_command(&self, cmd: &str, claim: Claim) -> Result<()> {
         let t = self.inner.config.netopen_timeout;
-        let ans = self
-            .inner
-            .run(Cmd::new(cmd, t).then(Claim::NetClose))
-            .await?;
+        let ans = self.inner.run(Cmd::new(cmd, t).then(claim)).await?;
         match ans.urc {
-            Some(Urc::NetClose(err)) => check_code(cmd, err),
+            Some(Urc::NetOpen(err) | Urc::NetClose(err)) => check_code(cmd, err),
             _ => Err(Error::Protocol {
                 command: cmd.into(),
-                answer: "no +NETCLOSE report".into(),
+                answer: format!("no {} report", cmd.trim_start_matches("AT")),
             }),
         }
     }

@@ -89,6 +89,34 @@ struct Conn {
     line: Vec<u8>,
 }
 
+impl Conn {
+    /// A connection with nothing in flight yet.
+    fn new(
+        protocol: Protocol,
+        remote: Option<SocketAddrV4>,
+        local_port: u16,
+        behaviour: Option<Behaviour>,
+        min_rto: Duration,
+    ) -> Self {
+        Conn {
+            protocol,
+            remote,
+            local_port,
+            behaviour,
+            connected: false,
+            min_rto,
+            paused: false,
+            held: VecDeque::new(),
+            unacked: 0,
+            acked: 0,
+            full: false,
+            up_last: Duration::ZERO,
+            down_last: Duration::ZERO,
+            line: Vec::new(),
+        }
+    }
+}
+
 /// Counters of what the simulated link did, for tests and metrics.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SimStats {
@@ -307,22 +335,7 @@ impl SimNetwork {
             }
             _ => None,
         };
-        let c = Conn {
-            protocol,
-            remote: resolved,
-            local_port: port,
-            behaviour,
-            connected: false,
-            min_rto: options.min_rto,
-            paused: false,
-            held: VecDeque::new(),
-            unacked: 0,
-            acked: 0,
-            full: false,
-            up_last: Duration::ZERO,
-            down_last: Duration::ZERO,
-            line: Vec::new(),
-        };
+        let c = Conn::new(protocol, resolved, port, behaviour, options.min_rto);
         match (protocol, resolved) {
             (Protocol::Udp, remote) => {
                 self.conns.insert(
@@ -394,23 +407,18 @@ impl SimNetwork {
             Behaviour::Fixed { greeting, .. } => greeting.clone(),
             _ => String::new(),
         };
+        let accepted = Conn::new(
+            Protocol::Tcp,
+            Some(peer),
+            spec.port,
+            Some(spec.behaviour),
+            SYN_RTO,
+        );
         self.conns.insert(
             conn,
             Conn {
-                protocol: Protocol::Tcp,
-                remote: Some(peer),
-                local_port: spec.port,
-                behaviour: Some(spec.behaviour),
                 connected: true,
-                min_rto: SYN_RTO,
-                paused: false,
-                held: VecDeque::new(),
-                unacked: 0,
-                acked: 0,
-                full: false,
-                up_last: Duration::ZERO,
-                down_last: Duration::ZERO,
-                line: Vec::new(),
+                ..accepted
             },
         );
         self.ready

@@ -1,26 +1,12 @@
 //! `at7600`: the AT7600 modem daemon. See `at7600 serve --help`.
 #![warn(missing_docs)]
 
-mod cli;
-mod config;
-mod control;
-mod ctl;
-mod driver;
-mod lines;
-mod netstack;
-mod probe;
-mod pty;
-mod record;
-mod replay;
-mod serial;
-mod stdio;
-mod tcp;
-
 use anyhow::{Context, Result};
+use at7600::cli::{Cli, Command, NetworkKind, ServeArgs};
+use at7600::netstack::{Backend, NetSpec};
+use at7600::{config, control, ctl, probe, pty, replay, serial, stdio, tcp};
 use at7600_net::RealNetwork;
 use clap::Parser;
-use cli::{Cli, Command, NetworkKind, ServeArgs};
-use netstack::{Backend, NetSpec};
 use std::path::PathBuf;
 use tokio::sync::watch;
 use tracing_subscriber::EnvFilter;

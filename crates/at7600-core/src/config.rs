@@ -31,6 +31,63 @@ impl Default for Identity {
     }
 }
 
+impl Identity {
+    /// The identity of modem `n` of a fleet built from this one: modem 0 is this
+    /// identity unchanged; modem `n` adds `n` to the IMEI's serial number (its last six
+    /// digits before the check digit, keeping the type allocation code) and to the
+    /// ICCID's account number, each with a fresh Luhn check digit, so a back end can tell
+    /// the devices apart and every IMEI and ICCID validates.
+    pub fn nth(&self, n: u64) -> Identity {
+        if n == 0 {
+            return self.clone();
+        }
+        Identity {
+            imei: bump_luhn(&self.imei, 6, n),
+            iccid: bump_luhn(&self.iccid, 12, n),
+            ..self.clone()
+        }
+    }
+}
+
+/// `digits` with `n` added (wrapping) to the `width` digits before its last one, and the
+/// last one replaced by the Luhn check digit. Non-digit input is returned unchanged.
+fn bump_luhn(digits: &str, width: usize, n: u64) -> String {
+    if digits.len() < width + 1 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return digits.to_string();
+    }
+    let body = &digits[..digits.len() - 1];
+    let (fixed, serial) = body.split_at(body.len() - width);
+    let modulus = 10u128.pow(width as u32);
+    let value = serial.parse::<u128>().unwrap_or(0);
+    let bumped = (value + u128::from(n)) % modulus;
+    let body = format!("{fixed}{bumped:0width$}");
+    let check = luhn_check_digit(&body);
+    format!("{body}{check}")
+}
+
+/// The Luhn check digit for `body` (digits only).
+pub fn luhn_check_digit(body: &str) -> u8 {
+    let sum: u32 = body
+        .bytes()
+        .rev()
+        .enumerate()
+        .map(|(i, b)| {
+            let d = u32::from(b - b'0');
+            if i % 2 == 0 {
+                let d2 = d * 2;
+                if d2 > 9 {
+                    d2 - 9
+                } else {
+                    d2
+                }
+            } else {
+                d
+            }
+        })
+        .sum();
+    ((10 - sum % 10) % 10) as u8
+}
+
 /// Radio and registration values, reported by `AT+CSQ`, `AT+CREG?`, `AT+COPS?`, `AT+CPSI?`.
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Clone, PartialEq, Eq, Debug)]
@@ -128,4 +185,39 @@ pub struct ModemConfig {
     pub escape: EscapeTiming,
     /// Buffer limits.
     pub limits: Limits,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn luhn_check_digit_of_known_imeis() {
+        // The usual worked examples of the Luhn algorithm (an IMEI and a short number).
+        assert_eq!(luhn_check_digit("49015420323751"), 8);
+        assert_eq!(luhn_check_digit("7992739871"), 3);
+    }
+
+    #[test]
+    fn fleet_identities_are_distinct_and_valid() {
+        let base = Identity::default();
+        assert_eq!(base.nth(0), base);
+        let mut seen = std::collections::HashSet::new();
+        for n in 0..5000 {
+            let id = base.nth(n);
+            assert_eq!(id.imei.len(), 15);
+            assert_eq!(&id.imei[..8], &base.imei[..8], "type allocation code kept");
+            if n > 0 {
+                let check = luhn_check_digit(&id.imei[..14]);
+                assert_eq!(id.imei.as_bytes()[14] - b'0', check, "{}", id.imei);
+                let check = luhn_check_digit(&id.iccid[..id.iccid.len() - 1]);
+                assert_eq!(id.iccid.as_bytes()[id.iccid.len() - 1] - b'0', check);
+            }
+            assert_eq!(id.iccid.len(), base.iccid.len());
+            assert!(
+                seen.insert((id.imei.clone(), id.iccid.clone())),
+                "{n} repeats"
+            );
+        }
+    }
 }

@@ -163,3 +163,29 @@ fn a_full_receive_buffer_pauses_its_link_until_half_is_read() {
     }
     assert_eq!(total, limit + 10);
 }
+
+/// A host that types commands and never reads its answers: the modem stops taking
+/// commands once its output backlog is full (and then stops wanting input), so it holds
+/// a bounded amount; once the host reads, every command is answered.
+#[test]
+fn a_host_that_never_reads_its_answers_stops_the_commands_and_loses_none() {
+    let mut m = Modem::new(ModemConfig::default());
+    let limits = ModemConfig::default().limits;
+    let command = b"AT+CIPOPEN?\r";
+    let mut written = 0;
+    for _ in 0..100_000 {
+        if !m.wants_host_input() {
+            break;
+        }
+        m.handle_host(T, command);
+        written += 1;
+    }
+    assert!(!m.wants_host_input(), "the modem kept asking for input");
+    assert!(written < 10_000, "{written} commands taken without a read");
+    // Output: the limit plus at most one command's answer.
+    assert!(m.host_output_contiguous().len() <= limits.host_backlog + 1024);
+    let answers = read_all(&mut m);
+    let oks = answers.windows(4).filter(|w| w == b"OK\r\n").count();
+    assert_eq!(oks, written, "every command taken is answered once read");
+    assert!(m.wants_host_input());
+}

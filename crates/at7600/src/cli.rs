@@ -122,6 +122,13 @@ pub struct ServeArgs {
     #[arg(long, value_name = "PATH", num_args = 0..=1, default_missing_value = "./ttyAT0",
           conflicts_with_all = ["stdio", "tcp", "serial"])]
     pub pty: Option<PathBuf>,
+    /// Offer N modems, each on its own PTY: `{n}` in the --pty path is replaced by the
+    /// modem's number from 0 (else the number is appended). Each gets its own state and
+    /// identity (IMEI and ICCID counted up from the configured ones, Luhn-valid).
+    #[arg(long, value_name = "N", default_value_t = 1,
+          value_parser = clap::value_parser!(u32).range(1..=100_000),
+          conflicts_with_all = ["stdio", "tcp", "serial"])]
+    pub count: u32,
     /// Offer one modem on standard input/output (logs go to standard error).
     #[arg(long, conflicts_with_all = ["tcp", "serial"])]
     pub stdio: bool,

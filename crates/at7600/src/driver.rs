@@ -7,15 +7,22 @@ use crate::netstack::{NetSpec, NetStack};
 use crate::record::{Core, Recorder};
 use at7600_core::{Modem, ModemConfig};
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
-/// Host bytes read at once. Host lines are short; this is the only per-modem buffer
-/// that exists while the modem idles.
-const HOST_READ: usize = 1024;
+/// Host bytes read at once: a PTY hands out up to 4095 bytes per read, so a 1500-byte
+/// payload or a burst of data mode takes one read. The buffer lives only during a read
+/// (see [`read_some`]): an idle modem holds none.
+const HOST_READ: usize = 4096;
+
+/// Events taken without waiting before the host's output is written (see
+/// [`Driver::take_ready_events`]).
+const MAX_READY_EVENTS: usize = 64;
 
 /// Why [`Driver::run`] returned.
 #[derive(Debug, PartialEq, Eq)]
@@ -34,6 +41,8 @@ pub struct Driver {
     control: Option<(Arc<Registry>, u64, mpsc::UnboundedReceiver<Request>)>,
     /// The core's clock starts here.
     epoch: Instant,
+    /// Bytes went to the host since its last completed flush.
+    unflushed: bool,
 }
 
 impl Driver {
@@ -49,6 +58,7 @@ impl Driver {
             net: NetStack::new(network),
             control,
             epoch: Instant::now(),
+            unflushed: false,
         }
     }
 
@@ -137,16 +147,24 @@ impl Driver {
         H: AsyncRead + AsyncWrite + Unpin,
     {
         let (mut reader, mut writer) = tokio::io::split(host);
-        let mut buf = [0u8; HOST_READ];
         loop {
             if *shutdown.borrow() {
                 return Stop::Shutdown;
+            }
+            // Whatever the backend already has goes in before anything goes out, so that
+            // an answer and what it caused (`OK`, then the `+CIPSEND:` report the send
+            // produced) reach the host as one write, not as one wake-up each.
+            self.take_ready_events();
+            if self.write_now(&mut writer).is_err() {
+                return Stop::HostClosed;
             }
             let want_read = self.modem.wants_host_input();
             let want_write = !self.modem.host_output().is_empty();
             let deadline = self.deadline();
             let watch_dtr = dtr.is_some();
             tokio::select! {
+                // Fixed order: shutdown first, then what the network says, then the host.
+                biased;
                 // A dropped sender counts as shutdown; a change is checked at the top.
                 changed = shutdown.changed() => if changed.is_err() {
                     return Stop::Shutdown;
@@ -155,11 +173,15 @@ impl Driver {
                     Some(on) => self.dtr(on),
                     None => dtr = None,
                 },
-                read = reader.read(&mut buf), if want_read => match read {
-                    Ok(0) => return Stop::HostClosed,
-                    Ok(n) => {
+                Some(event) = self.net.recv() => {
+                    let now = self.now();
+                    self.net.on_event(now, event, &mut self.modem);
+                }
+                read = read_some(&mut reader), if want_read => match read {
+                    Ok(bytes) if bytes.is_empty() => return Stop::HostClosed,
+                    Ok(bytes) => {
                         let now = self.now();
-                        self.modem.handle_host(now, &buf[..n]);
+                        self.modem.handle_host(now, &bytes);
                     }
                     Err(e) => {
                         tracing::debug!(error = %e, "host read failed");
@@ -169,14 +191,9 @@ impl Driver {
                 written = writer.write(self.modem.host_output()), if want_write => match written {
                     Ok(0) => return Stop::HostClosed,
                     Ok(n) => {
+                        self.unflushed = true;
                         let now = self.now();
                         self.modem.consume_host_output(now, n);
-                        if self.modem.host_output().is_empty() {
-                            if let Err(e) = writer.flush().await {
-                                tracing::debug!(error = %e, "host flush failed");
-                                return Stop::HostClosed;
-                            }
-                        }
                     }
                     Err(e) => {
                         tracing::debug!(error = %e, "host write failed");
@@ -184,14 +201,62 @@ impl Driver {
                     }
                 },
                 Some(req) = next_request(&mut self.control) => self.on_request(req),
-                Some(event) = self.net.recv() => {
-                    let now = self.now();
-                    self.net.on_event(now, event, &mut self.modem);
-                }
                 () = deadline => self.on_deadline(),
             }
             self.pump();
             self.modem.flush();
+        }
+    }
+
+    /// Hands the core every event the backend has ready, without waiting.
+    fn take_ready_events(&mut self) {
+        // Bounded: a backend that produces events as fast as they are taken must not keep
+        // the host waiting; the rest come through the select loop.
+        for _ in 0..MAX_READY_EVENTS {
+            let Some(event) = self.net.try_recv() else {
+                return;
+            };
+            let now = self.now();
+            self.net.on_event(now, event, &mut self.modem);
+        }
+    }
+
+    /// Writes what the core has for the host as far as the host takes it now, without
+    /// waiting (the select loop waits when the host is slow). Err if the host is gone.
+    fn write_now<W: AsyncWrite + Unpin>(&mut self, writer: &mut W) -> Result<(), ()> {
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        loop {
+            let out = self.modem.host_output_contiguous();
+            if out.is_empty() {
+                // Some hosts buffer (standard output is line-buffered): push the rest of
+                // a line such as the `>` prompt out. Where that has to wait, it goes on
+                // by itself; the next round looks again.
+                if self.unflushed {
+                    match Pin::new(&mut *writer).poll_flush(&mut cx) {
+                        Poll::Ready(Ok(())) => self.unflushed = false,
+                        Poll::Ready(Err(e)) => {
+                            tracing::debug!(error = %e, "host flush failed");
+                            return Err(());
+                        }
+                        Poll::Pending => {}
+                    }
+                }
+                return Ok(());
+            }
+            self.unflushed = true;
+            match Pin::new(&mut *writer).poll_write(&mut cx, out) {
+                Poll::Ready(Ok(0)) => return Err(()),
+                Poll::Ready(Ok(n)) => {
+                    let now = self.now();
+                    self.modem.consume_host_output(now, n);
+                }
+                Poll::Ready(Err(e)) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Poll::Ready(Err(e)) => {
+                    tracing::debug!(error = %e, "host write failed");
+                    return Err(());
+                }
+                Poll::Pending => return Ok(()),
+            }
         }
     }
 
@@ -262,6 +327,21 @@ async fn next_request(
         Some((_, _, rx)) => rx.recv().await,
         None => std::future::pending().await,
     }
+}
+
+/// The next bytes from the host (empty at end of input). The read buffer exists only
+/// inside one poll, so a modem waiting for its host holds no buffer.
+async fn read_some<R: AsyncRead + Unpin>(reader: &mut R) -> std::io::Result<Vec<u8>> {
+    std::future::poll_fn(|cx| {
+        let mut buf = [0u8; HOST_READ];
+        let mut read = ReadBuf::new(&mut buf);
+        match Pin::new(&mut *reader).poll_read(cx, &mut read) {
+            Poll::Ready(Ok(())) => Poll::Ready(Ok(read.filled().to_vec())),
+            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+            Poll::Pending => Poll::Pending,
+        }
+    })
+    .await
 }
 
 /// The next DTR change, if a watcher is there.

@@ -17,3 +17,4 @@ pub mod replay;
 pub mod serial;
 pub mod stdio;
 pub mod tcp;
+pub mod workers;

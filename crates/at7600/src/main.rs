@@ -4,6 +4,7 @@
 use anyhow::{Context, Result};
 use at7600::cli::{Cli, Command, NetworkKind, ServeArgs};
 use at7600::netstack::{Backend, NetSpec};
+use at7600::workers::Workers;
 use at7600::{config, control, ctl, probe, pty, replay, serial, stdio, tcp};
 use at7600_net::RealNetwork;
 use clap::Parser;
@@ -35,7 +36,11 @@ fn main() -> Result<()> {
     };
     let settings = config::resolve(file, &args.settings)?;
     init_logging(settings.log_level.as_deref())?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    raise_descriptor_limit();
+    // One thread for the front end, the control API and signals; a single modem lives
+    // here too, with its links (no thread hops per exchange). Fleets run their modems on
+    // one single-threaded runtime per core (see `workers`).
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
@@ -110,7 +115,8 @@ async fn serve(args: ServeArgs, settings: config::Settings) -> Result<()> {
     let result = if args.stdio {
         stdio::serve(settings.modem, network, record, stop_rx).await
     } else if let Some(addr) = args.tcp {
-        tcp::serve(addr, settings.modem, network, record, stop_rx).await
+        let workers = Workers::per_core()?;
+        tcp::serve(addr, settings.modem, network, record, stop_rx, &workers).await
     } else if let Some(device) = &args.serial {
         let options = serial::SerialOptions {
             baud: args.baud.unwrap_or(serial::DEFAULT_BAUD),
@@ -122,10 +128,37 @@ async fn serve(args: ServeArgs, settings: config::Settings) -> Result<()> {
             .pty
             .clone()
             .unwrap_or_else(|| PathBuf::from("./ttyAT0"));
-        pty::serve(&link, settings.modem, network, record, stop_rx).await
+        if args.count > 1 {
+            let workers = Workers::per_core()?;
+            pty::serve_fleet(
+                &link,
+                args.count as usize,
+                settings.modem,
+                network,
+                record,
+                stop_rx,
+                |modem| workers.spawn(modem),
+            )
+            .await
+        } else {
+            pty::serve(&link, settings.modem, network, record, stop_rx).await
+        }
     };
     tracing::debug!("front end ended");
     result
+}
+
+/// Fleets need two descriptors per modem with a link: take the hard limit, which any
+/// process may (the soft one is often 1024).
+fn raise_descriptor_limit() {
+    use nix::sys::resource::{getrlimit, setrlimit, Resource};
+    if let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) {
+        if soft < hard {
+            if let Err(e) = setrlimit(Resource::RLIMIT_NOFILE, hard, hard) {
+                tracing::debug!(error = %e, "cannot raise the descriptor limit");
+            }
+        }
+    }
 }
 
 /// Ctrl-C or SIGTERM.

@@ -195,6 +195,15 @@ impl NetStack {
         }
     }
 
+    /// The real backend's next event if one is waiting (never for the simulated
+    /// network, whose events come out of [`NetStack::exchange`]).
+    pub fn try_recv(&mut self) -> Option<NetEvent> {
+        match &mut self.net {
+            Net::Real { events, .. } => events.try_recv(),
+            Net::Sim(_) => None,
+        }
+    }
+
     /// An event from the real backend: shaped, filtered, handed to the core.
     pub fn on_event(&mut self, now: Instant, event: NetEvent, modem: &mut Core) {
         match &mut self.net {

@@ -301,6 +301,11 @@ impl Core {
         self.modem.consume_host_output(n);
     }
 
+    /// See [`Modem::host_output_contiguous`].
+    pub fn host_output_contiguous(&mut self) -> &[u8] {
+        self.modem.host_output_contiguous()
+    }
+
     /// See [`Modem::poll_net`]; records the command taken.
     pub fn poll_net(&mut self, now: Instant) -> Option<NetCommand> {
         let cmd = self.modem.poll_net()?;

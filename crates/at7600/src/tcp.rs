@@ -3,6 +3,7 @@
 use crate::driver::Driver;
 use crate::netstack::NetSpec;
 use crate::record::{numbered, Recorder};
+use crate::workers::Workers;
 use anyhow::{Context, Result};
 use at7600_core::ModemConfig;
 use std::io::Write;
@@ -13,35 +14,57 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
+/// Connections waiting to be accepted: enough for hundreds of hosts connecting at once
+/// (the kernel caps it at `net.core.somaxconn`).
+const BACKLOG: u32 = 4096;
+
 /// Accepts host connections on `addr` until shutdown; each one gets a fresh modem with
-/// its own network handle, ended (links closed) when the connection closes. With
-/// `record`, modem `n` (counted from 1 in connection order) is recorded to `record`
-/// numbered `n` ([`numbered`]).
+/// its own network handle and identity ([`at7600_core::Identity::nth`], counted in
+/// connection order), ended (links closed) when the connection closes. Modems run on
+/// `workers`. With `record`, modem `n` (counted from 1 in connection order) is
+/// recorded to `record` numbered `n` ([`numbered`]).
+///
+/// At the process's descriptor limit new hosts are accepted and closed at once (so
+/// they see a refusal, not a hang), with one warning per episode; the modems already
+/// there keep working.
 pub async fn serve(
     addr: SocketAddr,
     config: ModemConfig,
     network: NetSpec,
     record: Option<&Path>,
     mut shutdown: watch::Receiver<bool>,
+    workers: &Workers,
 ) -> Result<()> {
-    let listener = TcpListener::bind(addr)
-        .await
-        .with_context(|| format!("cannot listen on {addr}"))?;
+    let listener = listen(addr).with_context(|| format!("cannot listen on {addr}"))?;
     let bound = listener.local_addr().context("listener address")?;
     println!("at7600: modems ready on tcp {bound}");
     let _ = std::io::stdout().flush();
 
     let mut modems = JoinSet::new();
     let mut count: u64 = 0;
+    let mut reserve = Reserve::hold();
+    let mut at_limit = false;
     loop {
         tokio::select! {
             changed = shutdown.changed() => if changed.is_err() || *shutdown.borrow() {
                 break;
             },
             accepted = listener.accept() => match accepted {
-                Ok((mut stream, peer)) => {
+                Ok((stream, peer)) => {
+                    if at_limit {
+                        at_limit = false;
+                        tracing::info!(modems = modems.len(), "descriptors free again; accepting hosts");
+                    }
                     tracing::info!(%peer, "host connected");
                     let _ = stream.set_nodelay(true);
+                    let stream = match stream.into_std() {
+                        Ok(s) => s,
+                        Err(e) => {
+                            tracing::warn!(%peer, error = %e, "cannot hand the host to a modem");
+                            continue;
+                        }
+                    };
+                    let n = count;
                     count += 1;
                     let recorder = record.and_then(|path| {
                         let path = numbered(path, count);
@@ -52,17 +75,42 @@ pub async fn serve(
                             })
                             .ok()
                     });
-                    let config = config.clone();
+                    let mut config = config.clone();
+                    config.identity = config.identity.nth(n);
                     let network = network.clone();
                     let mut shutdown = shutdown.clone();
-                    modems.spawn(async move {
+                    modems.spawn_on(async move {
+                        // Registered with the worker's own event loop, where its links live.
+                        let mut stream = match tokio::net::TcpStream::from_std(stream) {
+                            Ok(s) => s,
+                            Err(e) => {
+                                tracing::warn!(%peer, error = %e, "cannot register the host");
+                                return;
+                            }
+                        };
                         let mut driver = Driver::new(config, &network, recorder);
                         let stop = driver.run(&mut stream, &mut shutdown).await;
                         tracing::info!(%peer, ?stop, "host gone, modem ends");
-                    });
+                    }, workers.next_handle());
+                }
+                Err(e) if is_out_of_descriptors(&e) => {
+                    if !at_limit {
+                        at_limit = true;
+                        tracing::warn!(modems = modems.len(),
+                            "out of file descriptors: new hosts are refused until one leaves \
+                             (raise the limit with ulimit -n)");
+                    }
+                    // Free the reserve for a moment to take the waiting host off the queue
+                    // and close it: a refusal it can see instead of a connection that hangs.
+                    reserve.release();
+                    if let Ok((s, peer)) = listener.accept().await {
+                        tracing::debug!(%peer, "refused: out of descriptors");
+                        drop(s);
+                    }
+                    reserve = Reserve::hold();
+                    tokio::time::sleep(Duration::from_millis(50)).await;
                 }
                 Err(e) => {
-                    // Out of descriptors, say: back off rather than spin.
                     tracing::warn!(error = %e, "accept failed");
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
@@ -78,4 +126,33 @@ pub async fn serve(
     })
     .await;
     Ok(())
+}
+
+/// A listening socket with a deep backlog (see [`BACKLOG`]).
+fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = match addr {
+        SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(BACKLOG)
+}
+
+fn is_out_of_descriptors(e: &std::io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(libc::EMFILE | libc::ENFILE))
+}
+
+/// A descriptor kept in hand so that, at the limit, one is there to accept and close a
+/// waiting host.
+struct Reserve(Option<std::fs::File>);
+
+impl Reserve {
+    fn hold() -> Reserve {
+        Reserve(std::fs::File::open("/dev/null").ok())
+    }
+
+    fn release(&mut self) {
+        self.0 = None;
+    }
 }

@@ -3,61 +3,18 @@
 //! A loopback TCP peer stands in for the internet. Every wait is bounded.
 mod common;
 
-use common::{Port, WAIT};
-use std::io::{BufRead, BufReader, Read, Write};
+use common::{Port, PtyDaemon, WAIT};
+use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::path::Path;
 use std::thread;
 use std::time::Duration;
 
 /// Silence kept around `+++`, well past the daemon's 300 ms guard time.
 const SILENCE: Duration = Duration::from_millis(450);
 
-/// `at7600 serve --pty` with short guard times; killed when dropped.
-struct PtyDaemon {
-    child: Child,
-    link: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl PtyDaemon {
-    fn start() -> PtyDaemon {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let link = dir.path().join("ttyAT0");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_at7600"))
-            .args(["serve", "--pty"])
-            .arg(&link)
-            .args(["--escape-guard-ms", "300", "--escape-gap-ms", "200"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("daemon starts");
-        let stdout = child.stdout.take().expect("stdout piped");
-        let (tx, rx) = mpsc::channel();
-        thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = tx.send(line);
-        });
-        let line = rx.recv_timeout(WAIT).expect("ready line in time");
-        assert!(line.starts_with("at7600: modem ready"), "{line:?}");
-        PtyDaemon {
-            child,
-            link,
-            _dir: dir,
-        }
-    }
-}
-
-impl Drop for PtyDaemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+/// Guard times short enough for a test.
+const GUARDS: &[&str] = &["--escape-guard-ms", "300", "--escape-gap-ms", "200"];
 
 fn listener() -> (TcpListener, u16) {
     let l = TcpListener::bind("127.0.0.1:0").expect("bind peer");
@@ -87,7 +44,7 @@ fn read_n(s: &mut TcpStream, n: usize) -> Vec<u8> {
 
 #[test]
 fn pty_escape_with_short_guard_times_then_ato() {
-    let d = PtyDaemon::start();
+    let d = PtyDaemon::start(GUARDS);
     let port = Port::open(&d.link);
     let mut peer = connect(&port);
 
@@ -118,7 +75,7 @@ fn pty_escape_with_short_guard_times_then_ato() {
 
 #[test]
 fn pty_close_in_data_mode_with_at_d2_closes_the_link() {
-    let d = PtyDaemon::start();
+    let d = PtyDaemon::start(GUARDS);
     let port = Port::open(&d.link);
     port.cmd("AT&D2\r", "OK\\r\\n");
     let mut peer = connect(&port);
@@ -142,7 +99,7 @@ fn pty_close_in_data_mode_with_at_d2_closes_the_link() {
 
 #[test]
 fn pty_close_in_data_mode_with_at_d1_keeps_the_connection() {
-    let d = PtyDaemon::start();
+    let d = PtyDaemon::start(GUARDS);
     let port = Port::open(&d.link);
     port.cmd("AT&D1\r", "OK\\r\\n");
     let mut peer = connect(&port);

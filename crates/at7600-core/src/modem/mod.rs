@@ -294,15 +294,27 @@ impl Modem {
         self.out.as_slices().0
     }
 
+    /// Everything waiting for the host as one slice, so a runtime can hand it to the
+    /// host in a single write (a response, its report and a URC go out together).
+    pub fn host_output_contiguous(&mut self) -> &[u8] {
+        self.out.make_contiguous()
+    }
+
     /// Marks the first `n` bytes of [`Modem::host_output`] as delivered.
     pub fn consume_host_output(&mut self, n: usize) {
         let n = n.min(self.out.len());
         self.metrics.host_bytes_out += n as u64;
+        let was_full = self.output_full();
         self.out.drain(..n);
         if self.out.is_empty() && self.out.capacity() > 64 * 1024 {
             self.out = VecDeque::new();
         }
         self.update_host_backpressure();
+        // Commands held back by a full output run now that the host reads again.
+        if was_full && !self.output_full() && !self.input.is_empty() {
+            self.pump();
+            self.flush_urcs();
+        }
     }
 
     /// The next command for the network backend.
@@ -334,6 +346,15 @@ impl Modem {
         self.input.len() < self.config.limits.host_input && !data_full
     }
 
+    /// The host is not reading what it is answered: like a UART whose transmit side
+    /// cannot drain, the modem stops taking commands (their answers would only pile
+    /// up) until the backlog is below the limit. Held input then stops the runtime's
+    /// reads ([`Modem::wants_host_input`]), so a host that writes and never reads costs
+    /// at most `host_backlog` of output plus `host_input` of input.
+    fn output_full(&self) -> bool {
+        self.out.len() >= self.config.limits.host_backlog
+    }
+
     fn advance(&mut self, now: Instant) {
         self.now = self.now.max(now);
     }
@@ -343,6 +364,11 @@ impl Modem {
     /// Processes held host bytes until none are left or a command has to wait.
     fn pump(&mut self) {
         while !matches!(self.host, HostState::Busy(_)) {
+            // Payload and data-mode bytes go to the network, not to the host's output.
+            let to_network = matches!(self.host, HostState::Payload(_) | HostState::Data);
+            if !to_network && self.output_full() {
+                break;
+            }
             let Some(b) = self.input.pop_front() else {
                 break;
             };

@@ -7,7 +7,7 @@ pub mod client;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -216,6 +216,81 @@ pub fn ctl(control: &str, args: &[&str]) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// `at7600 serve --pty <tempdir>/ttyAT0` with extra flags; killed when dropped.
+pub struct PtyDaemon {
+    pub child: Child,
+    pub link: PathBuf,
+    pub dir: tempfile::TempDir,
+}
+
+impl PtyDaemon {
+    pub fn start(extra: &[&str]) -> PtyDaemon {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let link = dir.path().join("ttyAT0");
+        Self::start_at(dir, link, extra)
+    }
+
+    /// Starts on `link` (inside `dir`), waiting for the ready line.
+    pub fn start_at(dir: tempfile::TempDir, link: PathBuf, extra: &[&str]) -> PtyDaemon {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_at7600"))
+            .args(["serve", "--pty"])
+            .arg(&link)
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("daemon starts");
+        let line = ready_line(&mut child);
+        assert!(line.starts_with("at7600: modem ready"), "{line:?}");
+        PtyDaemon { child, link, dir }
+    }
+
+    /// The daemon's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for PtyDaemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The first line the daemon prints on standard output, waited for at most [`WAIT`].
+pub fn ready_line(child: &mut Child) -> String {
+    let stdout = child.stdout.take().expect("stdout piped");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = BufReader::new(stdout).read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    rx.recv_timeout(WAIT).expect("ready line in time")
+}
+
+/// CPU time (user + system) the process `pid` has used so far, in clock ticks.
+pub fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("/proc/PID/stat");
+    // Fields after the command name (which is in parentheses and may hold spaces).
+    let rest = &stat[stat.rfind(')').expect("stat has a command name") + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the whole line: 12 and 13 after the name.
+    fields[11].parse::<u64>().expect("utime") + fields[12].parse::<u64>().expect("stime")
+}
+
+/// Resident memory of the process `pid`, in KiB.
+pub fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc/PID/status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmRSS")
 }
 
 /// A UDP port that was free a moment ago (for the modem's local port).

@@ -3,8 +3,9 @@
 //! replaced. Every wait is bounded.
 mod common;
 
-use common::{cpu_ticks, ready_line, Port, PtyDaemon, WAIT};
+use common::{cpu_ticks, ready_line, serve, Port, PtyDaemon, WAIT};
 use std::collections::HashSet;
+use std::ffi::OsStr;
 use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -17,15 +18,12 @@ fn a_fleet_of_pty_modems_each_with_its_own_identity_and_state() {
     let dir = tempfile::tempdir().expect("tempdir");
     let template = dir.path().join("ttyAT{n}");
     let count = FLEET.to_string();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_at7600"))
-        .args(["serve", "--pty"])
-        .arg(&template)
-        .args(["--count", &count, "--log-level", "error"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("daemon starts");
+    let mut child = serve([
+        OsStr::new("--pty"),
+        template.as_os_str(),
+        OsStr::new("--count"),
+        OsStr::new(&count),
+    ]);
     let line = ready_line(&mut child);
     assert!(
         line.starts_with(&format!("at7600: {FLEET} modems ready")),

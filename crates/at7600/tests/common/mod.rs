@@ -4,6 +4,7 @@
 
 pub mod client;
 
+use std::ffi::OsStr;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
@@ -24,14 +25,7 @@ pub struct Daemon {
 
 impl Daemon {
     pub fn start(extra: &[&str]) -> Daemon {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_at7600"))
-            .args(["serve", "--tcp", "127.0.0.1:0"])
-            .args(extra)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("daemon starts");
+        let mut child = serve(["--tcp", "127.0.0.1:0"].iter().chain(extra));
         let stdout = child.stdout.take().expect("stdout piped");
         let mut line = String::new();
         BufReader::new(stdout)
@@ -234,15 +228,11 @@ impl PtyDaemon {
 
     /// Starts on `link` (inside `dir`), waiting for the ready line.
     pub fn start_at(dir: tempfile::TempDir, link: PathBuf, extra: &[&str]) -> PtyDaemon {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_at7600"))
-            .args(["serve", "--pty"])
-            .arg(&link)
-            .args(extra)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("daemon starts");
+        let mut child = serve(
+            [OsStr::new("--pty"), link.as_os_str()]
+                .into_iter()
+                .chain(extra.iter().map(OsStr::new)),
+        );
         let line = ready_line(&mut child);
         assert!(line.starts_with("at7600: modem ready"), "{line:?}");
         PtyDaemon { child, link, dir }
@@ -259,6 +249,18 @@ impl Drop for PtyDaemon {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// `at7600 serve ARGS`, standard output piped (for the ready line), the rest closed.
+pub fn serve<A: AsRef<OsStr>>(args: impl IntoIterator<Item = A>) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_at7600"))
+        .arg("serve")
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("daemon starts")
 }
 
 /// The first line the daemon prints on standard output, waited for at most [`WAIT`].

@@ -24,9 +24,10 @@ const BACKLOG: u32 = 4096;
 /// `workers`. With `record`, modem `n` (counted from 1 in connection order) is
 /// recorded to `record` numbered `n` ([`numbered`]).
 ///
-/// At the process's descriptor limit new hosts are accepted and closed at once (so
-/// they see a refusal, not a hang), with one warning per episode; the modems already
-/// there keep working.
+/// The descriptor limit is the only limit: past (limit - [`DESCRIPTOR_RESERVE`]) / 2
+/// modems, new hosts are accepted and closed at once (so they see a refusal, not a
+/// hang), with one warning per episode; the modems already there and the control API
+/// keep working.
 pub async fn serve(
     addr: SocketAddr,
     config: ModemConfig,
@@ -42,6 +43,8 @@ pub async fn serve(
 
     let mut modems = JoinSet::new();
     let mut count: u64 = 0;
+    let max_modems = max_modems();
+    tracing::debug!(max_modems, "modem limit from the descriptor limit");
     let mut reserve = Reserve::hold();
     let mut at_limit = false;
     loop {
@@ -51,9 +54,23 @@ pub async fn serve(
             },
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
+                    if modems.len() >= max_modems {
+                        // Full: the host sees its connection closed at once.
+                        if !at_limit {
+                            at_limit = true;
+                            tracing::warn!(modems = modems.len(),
+                                "modem limit reached (two descriptors per modem with a link, \
+                                 {DESCRIPTOR_RESERVE} kept for the control API and the \
+                                 daemon); new hosts are refused until one leaves \
+                                 (raise the limit with ulimit -n)");
+                        }
+                        tracing::debug!(%peer, "refused: modem limit");
+                        drop(stream);
+                        continue;
+                    }
                     if at_limit {
                         at_limit = false;
-                        tracing::info!(modems = modems.len(), "descriptors free again; accepting hosts");
+                        tracing::info!(modems = modems.len(), "accepting hosts again");
                     }
                     tracing::info!(%peer, "host connected");
                     let _ = stream.set_nodelay(true);
@@ -137,6 +154,21 @@ fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
     socket.set_reuseaddr(true)?;
     socket.bind(addr)?;
     socket.listen(BACKLOG)
+}
+
+/// Descriptors kept free of modems: the control API's connections, the listeners,
+/// recordings, name lookups.
+const DESCRIPTOR_RESERVE: u64 = 64;
+
+/// How many modems the descriptor limit allows: each has its host connection and, in
+/// the usual case, one link; the rest of its links come out of the same pool, so a
+/// modem that opens many may still see `+CIPOPEN: <n>,5` near the limit.
+fn max_modems() -> usize {
+    let limit = nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE)
+        .map_or(1024, |(soft, _)| soft);
+    usize::try_from(limit.saturating_sub(DESCRIPTOR_RESERVE) / 2)
+        .unwrap_or(usize::MAX)
+        .max(1)
 }
 
 fn is_out_of_descriptors(e: &std::io::Error) -> bool {

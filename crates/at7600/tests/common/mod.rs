@@ -253,14 +253,19 @@ impl Drop for PtyDaemon {
 
 /// `at7600 serve ARGS`, standard output piped (for the ready line), the rest closed.
 pub fn serve<A: AsRef<OsStr>>(args: impl IntoIterator<Item = A>) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_at7600"))
+    serve_command(args).spawn().expect("daemon starts")
+}
+
+/// The command [`serve`] runs, to adjust before spawning.
+pub fn serve_command<A: AsRef<OsStr>>(args: impl IntoIterator<Item = A>) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_at7600"));
+    command
         .arg("serve")
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("daemon starts")
+        .stderr(Stdio::null());
+    command
 }
 
 /// The first line the daemon prints on standard output, waited for at most [`WAIT`].

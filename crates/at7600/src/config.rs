@@ -161,22 +161,13 @@ pub fn resolve(file: FileConfig, flags: &SettingsArgs) -> Result<Settings> {
     let radio = &mut modem.radio;
     let f = file.radio;
     if let Some(v) = flags.rssi.or(f.rssi) {
-        if v > 31 && v != 99 {
-            bail!("rssi must be 0-31 or 99, not {v}");
-        }
-        radio.rssi = v;
+        radio.rssi = rssi(v)?;
     }
     if let Some(v) = flags.ber.or(f.ber) {
-        if v > 7 && v != 99 {
-            bail!("ber must be 0-7 or 99, not {v}");
-        }
-        radio.ber = v;
+        radio.ber = ber(v)?;
     }
     if let Some(v) = flags.reg_status.or(f.reg_status) {
-        if v > 5 {
-            bail!("reg_status must be 0-5, not {v}");
-        }
-        radio.reg_status = v;
+        radio.reg_status = reg_status(v)?;
     }
     if let Some(v) = pick(&flags.operator, f.operator) {
         radio.operator = text("operator", v)?;
@@ -235,29 +226,111 @@ pub fn resolve(file: FileConfig, flags: &SettingsArgs) -> Result<Settings> {
     })
 }
 
-/// Status lines are 7-bit ASCII; CR, LF and quotes would break the host's parser.
-fn text(what: &str, v: String) -> Result<String> {
-    if v.is_empty() || v.len() > 100 {
-        bail!("{what} must be 1-100 characters");
+/// Checks a whole modem configuration as the flags and the file are checked: used for
+/// configurations that come from elsewhere (a recording's header), so that no value the
+/// daemon would refuse reaches a core.
+pub fn validate_modem(config: &ModemConfig) -> Result<()> {
+    let id = &config.identity;
+    text("manufacturer", &id.manufacturer)?;
+    text("model", &id.model)?;
+    text("revision", &id.revision)?;
+    digits("imei", &id.imei, 15..=15)?;
+    digits("iccid", &id.iccid, 19..=20)?;
+    validate_radio(&config.radio)?;
+    duration("escape guard", config.escape.guard)?;
+    duration("escape gap", config.escape.max_gap)?;
+    let l = &config.limits;
+    limit("max_line", l.max_line, LINE_LIMITS)?;
+    limit("rx_buffer", l.rx_buffer, BUFFER_LIMITS)?;
+    limit("host_backlog", l.host_backlog, BUFFER_LIMITS)?;
+    limit("host_input", l.host_input, BUFFER_LIMITS)?;
+    Ok(())
+}
+
+/// Checks radio values as the flags are checked (also a radio fault's, in a recording).
+pub fn validate_radio(radio: &at7600_core::config::Radio) -> Result<()> {
+    rssi(radio.rssi)?;
+    ber(radio.ber)?;
+    reg_status(radio.reg_status)?;
+    text("operator", &radio.operator)?;
+    text("operator_numeric", &radio.operator_numeric)?;
+    text("cpsi", &radio.cpsi)?;
+    Ok(())
+}
+
+/// The command line length limits a configuration may give (the default is 1024).
+const LINE_LIMITS: std::ops::RangeInclusive<usize> = 16..=64 * 1024;
+/// The buffer limits a configuration may give (the defaults are 16-64 KiB).
+const BUFFER_LIMITS: std::ops::RangeInclusive<usize> = 1024..=16 * 1024 * 1024;
+
+fn limit(what: &str, v: usize, range: std::ops::RangeInclusive<usize>) -> Result<()> {
+    if !range.contains(&v) {
+        bail!(
+            "limits.{what} must be {}-{}, not {v}",
+            range.start(),
+            range.end()
+        );
     }
-    if !v.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'"') {
-        bail!("{what} must be printable ASCII without quotes: {v:?}");
+    Ok(())
+}
+
+fn rssi(v: u8) -> Result<u8> {
+    if v > 31 && v != 99 {
+        bail!("rssi must be 0-31 or 99, not {v}");
     }
     Ok(v)
 }
 
-fn digits(what: &str, v: String, len: std::ops::RangeInclusive<usize>) -> Result<String> {
-    if !len.contains(&v.len()) || !v.bytes().all(|b| b.is_ascii_digit()) {
-        bail!("{what} must be {}-{} digits: {v:?}", len.start(), len.end());
+fn ber(v: u8) -> Result<u8> {
+    if v > 7 && v != 99 {
+        bail!("ber must be 0-7 or 99, not {v}");
     }
     Ok(v)
 }
+
+fn reg_status(v: u8) -> Result<u8> {
+    if v > 5 {
+        bail!("reg_status must be 0-5, not {v}");
+    }
+    Ok(v)
+}
+
+/// Status lines are 7-bit ASCII; CR, LF and quotes would break the host's parser.
+fn text<S: AsRef<str>>(what: &str, v: S) -> Result<S> {
+    let t = v.as_ref();
+    if t.is_empty() || t.len() > 100 {
+        bail!("{what} must be 1-100 characters");
+    }
+    if !t.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'"') {
+        bail!("{what} must be printable ASCII without quotes: {t:?}");
+    }
+    Ok(v)
+}
+
+fn digits<S: AsRef<str>>(what: &str, v: S, len: std::ops::RangeInclusive<usize>) -> Result<S> {
+    let t = v.as_ref();
+    if !len.contains(&t.len()) || !t.bytes().all(|b| b.is_ascii_digit()) {
+        bail!("{what} must be {}-{} digits: {t:?}", len.start(), len.end());
+    }
+    Ok(v)
+}
+
+/// The range every guard time must be in (flags give whole milliseconds).
+const GUARD_RANGE: std::ops::RangeInclusive<Duration> =
+    Duration::from_millis(1)..=Duration::from_millis(60_000);
 
 fn millis(what: &str, ms: u64) -> Result<Duration> {
     if !(1..=60_000).contains(&ms) {
         bail!("{what} must be 1-60000 ms, not {ms}");
     }
     Ok(Duration::from_millis(ms))
+}
+
+fn duration(what: &str, d: Duration) -> Result<Duration> {
+    if !GUARD_RANGE.contains(&d) {
+        bail!("{what} must be 1-60000 ms, not {d:?}");
+    }
+    Ok(d)
 }
 
 #[cfg(test)]

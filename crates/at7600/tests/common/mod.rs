@@ -57,15 +57,7 @@ impl Daemon {
             .stderr(Stdio::piped())
             .spawn()
             .expect("daemon starts");
-        let stderr = child.stderr.take().expect("stderr piped");
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Some(addr) = line.strip_prefix("at7600: control API on http://") {
-                    let _ = tx.send(addr.to_string());
-                }
-            }
-        });
+        let control = control_address(child.stderr.take().expect("stderr piped"));
         let stdout = child.stdout.take().expect("stdout piped");
         let mut line = String::new();
         BufReader::new(stdout)
@@ -76,7 +68,6 @@ impl Daemon {
             .last()
             .expect("address on the ready line")
             .to_string();
-        let control = rx.recv_timeout(WAIT).expect("control API address");
         (Daemon { child, addr }, control)
     }
 
@@ -103,6 +94,20 @@ impl Drop for Daemon {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The control API's `ADDR:PORT` from the daemon's standard error (its startup line);
+/// the rest of standard error is drained on a thread, so the daemon never blocks on it.
+pub fn control_address(stderr: std::process::ChildStderr) -> String {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(addr) = line.strip_prefix("at7600: control API on http://") {
+                let _ = tx.send(addr.to_string());
+            }
+        }
+    });
+    rx.recv_timeout(WAIT).expect("control API address")
 }
 
 /// One modem seen from its host.

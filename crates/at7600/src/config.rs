@@ -39,6 +39,20 @@ pub struct FileConfig {
     /// `[[fault]]`: faults at fixed times.
     #[serde(default)]
     pub fault: Vec<ScheduledFault>,
+    /// `[control]`: the control API's limits and token.
+    #[serde(default)]
+    pub control: ControlFile,
+}
+
+/// `[control]` of the config file (the address itself is `--control`).
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct ControlFile {
+    pub token: Option<String>,
+    pub max_connections: Option<usize>,
+    pub header_timeout_ms: Option<u64>,
+    pub request_timeout_ms: Option<u64>,
 }
 
 /// `[link]` of the config file: a named profile, with any field overridden.
@@ -123,7 +137,13 @@ pub struct Settings {
     pub sim: SimConfig,
     /// Faults at fixed times.
     pub faults: Vec<ScheduledFault>,
+    /// The control API's limits and token (used if `--control` is given).
+    pub control: crate::control::Options,
 }
+
+/// The environment variable that can hold the control API's token (so that it does not
+/// show in the process list, as a flag would).
+pub const TOKEN_ENV: &str = "AT7600_CONTROL_TOKEN";
 
 impl FileConfig {
     /// Reads and parses a config file.
@@ -215,7 +235,9 @@ pub fn resolve(file: FileConfig, flags: &SettingsArgs) -> Result<Settings> {
     if let Err(e) = link.validate() {
         bail!("[link]: {e}");
     }
+    let control = control_options(file.control, flags)?;
     Ok(Settings {
+        control,
         modem,
         net,
         log_level,
@@ -224,6 +246,43 @@ pub fn resolve(file: FileConfig, flags: &SettingsArgs) -> Result<Settings> {
         sim: file.sim.unwrap_or_default(),
         faults: file.fault,
     })
+}
+
+/// `[control]` and the `--control-*` flags over the defaults; the token from the flag,
+/// else the file, else [`TOKEN_ENV`].
+fn control_options(file: ControlFile, flags: &SettingsArgs) -> Result<crate::control::Options> {
+    let mut o = crate::control::Options::default();
+    let token = flags
+        .control_token
+        .clone()
+        .or(file.token)
+        .or_else(|| std::env::var(TOKEN_ENV).ok());
+    if let Some(token) = token {
+        if token.len() < 16 || !token.bytes().all(|b| b.is_ascii_graphic()) {
+            bail!("the control token must be at least 16 printable ASCII characters, no spaces");
+        }
+        o.token = Some(token);
+    }
+    if let Some(n) = flags.control_max_connections.or(file.max_connections) {
+        if !(1..=4096).contains(&n) {
+            bail!("control max_connections must be 1-4096, not {n}");
+        }
+        o.max_connections = n;
+    }
+    if let Some(ms) = flags.control_header_timeout_ms.or(file.header_timeout_ms) {
+        o.header_timeout = timeout_ms("control header_timeout_ms", ms)?;
+    }
+    if let Some(ms) = file.request_timeout_ms {
+        o.request_timeout = timeout_ms("control request_timeout_ms", ms)?;
+    }
+    Ok(o)
+}
+
+fn timeout_ms(what: &str, ms: u64) -> Result<Duration> {
+    if !(10..=600_000).contains(&ms) {
+        bail!("{what} must be 10-600000 ms, not {ms}");
+    }
+    Ok(Duration::from_millis(ms))
 }
 
 /// Checks a whole modem configuration as the flags and the file are checked: used for

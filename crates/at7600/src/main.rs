@@ -68,17 +68,7 @@ async fn serve(args: ServeArgs, settings: config::Settings) -> Result<()> {
     };
     tracing::info!(network = ?args.network, link = ?settings.link, "network");
     let control = match args.control {
-        Some(addr) => {
-            let listener = tokio::net::TcpListener::bind(addr)
-                .await
-                .with_context(|| format!("cannot listen on {addr} for the control API"))?;
-            let bound = listener.local_addr()?;
-            tracing::info!(%bound, "control API");
-            eprintln!("at7600: control API on http://{bound}");
-            let registry = std::sync::Arc::new(control::Registry::default());
-            tokio::spawn(control::serve(listener, registry.clone()));
-            Some(registry)
-        }
+        Some(addr) => Some(control::start(addr, settings.control.clone()).await?.0),
         None => None,
     };
     let front_end = if args.stdio {

@@ -102,7 +102,9 @@ pub fn control_address(stderr: std::process::ChildStderr) -> String {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Some(addr) = line.strip_prefix("at7600: control API on http://") {
+            if let Some(rest) = line.strip_prefix("at7600: control API on http://") {
+                // The address, then perhaps "(bearer token required)".
+                let addr = rest.split_whitespace().next().unwrap_or_default();
                 let _ = tx.send(addr.to_string());
             }
         }

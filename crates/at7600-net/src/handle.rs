@@ -3,7 +3,7 @@
 use crate::config::NetConfig;
 use crate::conn::{Cmd, ConnEntry, Shared};
 use crate::events::{self, EventTx, NetEvents};
-use crate::resolve::resolve_v4;
+use crate::resolve::resolve_allowed;
 use crate::server::{self, Registration, ServerCtx};
 use crate::task::TaskCtx;
 use crate::{tcp, udp};
@@ -71,8 +71,9 @@ pub struct NetHandle {
     runtime: Handle,
     events: EventTx,
     conns: HashMap<ConnId, ConnEntry>,
-    /// Dropping a server's sender stops it.
-    servers: HashMap<u8, oneshot::Sender<()>>,
+    /// Dropping a server's sender stops it; its guard keeps its address among the
+    /// listeners modems may not reach.
+    servers: HashMap<u8, (oneshot::Sender<()>, crate::policy::ListenerGuard)>,
     register: mpsc::UnboundedSender<Registration>,
     registrations: mpsc::UnboundedReceiver<Registration>,
     next_accept: Arc<AtomicU64>,
@@ -180,9 +181,9 @@ impl NetHandle {
             }
             NetCommand::Resolve { query, name } => {
                 let events = self.events.clone();
-                let timeout = self.config.dns_timeout;
+                let config = self.config.clone();
                 self.runtime.spawn(async move {
-                    let addr = resolve_v4(&name, timeout).await;
+                    let addr = resolve_allowed(&name, &config).await;
                     events.send(NetEvent::Resolved { query, addr });
                 });
             }
@@ -197,7 +198,13 @@ impl NetHandle {
         };
         let cmd = match (to, entry.udp_fixed_remote) {
             (None, None | Some(true)) => Cmd::Data(data),
-            (Some(to), Some(_)) => Cmd::Datagram(to, data),
+            (Some(to), Some(_)) => {
+                if let Err(why) = self.config.policy.check(to) {
+                    tracing::info!(%conn, %to, %why, "datagram refused by the destination policy");
+                    return SendOutcome::Disconnected;
+                }
+                Cmd::Datagram(to, data)
+            }
             (None, Some(false)) => {
                 tracing::warn!(%conn, "Send on a UDP socket without a fixed remote");
                 return SendOutcome::Disconnected;
@@ -280,8 +287,13 @@ impl NetHandle {
                     next_accept: self.next_accept.clone(),
                     register: self.register.clone(),
                 };
+                let own = self
+                    .config
+                    .policy
+                    .own
+                    .add(listener.local_addr().unwrap_or(addr));
                 self.runtime.spawn(server::run(ctx, listener, stop_rx));
-                self.servers.insert(server, stop_tx);
+                self.servers.insert(server, (stop_tx, own));
                 tracing::debug!(server, %addr, "listening");
                 self.events.send(NetEvent::Listening { server });
             }

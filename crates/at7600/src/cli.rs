@@ -236,4 +236,16 @@ pub struct SettingsArgs {
     /// this many milliseconds (idle or half-sent) [default: 10000].
     #[arg(long, value_name = "MS")]
     pub control_header_timeout_ms: Option<u64>,
+    /// Let modems reach only destinations matching these rules, CIDR[:PORT[-PORT]]
+    /// (repeatable; added to `[policy] allow`). Without any, everything not denied.
+    #[arg(long, value_name = "RULE")]
+    pub allow: Vec<String>,
+    /// Never let modems reach destinations matching these rules, CIDR[:PORT[-PORT]]
+    /// (repeatable; added to `[policy] deny`). The daemon's own listeners always are.
+    #[arg(long, value_name = "RULE")]
+    pub deny: Vec<String>,
+    /// Look up no host names for modems (AT+CDNSGIP and names in AT+CIPOPEN fail; IP
+    /// addresses still work).
+    #[arg(long)]
+    pub no_dns: bool,
 }

@@ -5,7 +5,7 @@ use crate::cli::SettingsArgs;
 use anyhow::{bail, Context, Result};
 use at7600_core::ModemConfig;
 use at7600_net::sim::SimConfig;
-use at7600_net::{LinkProfile, NetConfig, ScheduledFault, PROFILE_NAMES};
+use at7600_net::{LinkProfile, NetConfig, Rule, ScheduledFault, PROFILE_NAMES};
 use serde::Deserialize;
 use std::net::Ipv4Addr;
 use std::path::Path;
@@ -42,6 +42,21 @@ pub struct FileConfig {
     /// `[control]`: the control API's limits and token.
     #[serde(default)]
     pub control: ControlFile,
+    /// `[policy]`: where modems may go.
+    #[serde(default)]
+    pub policy: PolicyFile,
+}
+
+/// `[policy]` of the config file: rules as `CIDR[:PORT[-PORT]]` (see `docs/network.md`).
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct PolicyFile {
+    #[serde(default)]
+    pub allow: Vec<String>,
+    #[serde(default)]
+    pub deny: Vec<String>,
+    pub dns: Option<bool>,
 }
 
 /// `[control]` of the config file (the address itself is `--control`).
@@ -235,7 +250,11 @@ pub fn resolve(file: FileConfig, flags: &SettingsArgs) -> Result<Settings> {
     if let Err(e) = link.validate() {
         bail!("[link]: {e}");
     }
-    let control = control_options(file.control, flags)?;
+    let mut control = control_options(file.control, flags)?;
+    net.policy = policy(file.policy, flags)?;
+    control.own = net.policy.own.clone();
+    let mut sim = file.sim.unwrap_or_default();
+    sim.policy = net.policy.clone();
     Ok(Settings {
         control,
         modem,
@@ -243,8 +262,28 @@ pub fn resolve(file: FileConfig, flags: &SettingsArgs) -> Result<Settings> {
         log_level,
         link,
         seed: flags.sim_seed.or(l.seed).unwrap_or(1),
-        sim: file.sim.unwrap_or_default(),
+        sim,
         faults: file.fault,
+    })
+}
+
+/// `[policy]` with the `--allow`/`--deny` rules added to its lists.
+fn policy(file: PolicyFile, flags: &SettingsArgs) -> Result<at7600_net::Policy> {
+    let parse = |what: &str, rules: Vec<String>, more: &[String]| -> Result<Vec<Rule>> {
+        rules
+            .iter()
+            .chain(more)
+            .map(|r| {
+                r.parse::<Rule>()
+                    .map_err(|e| anyhow::anyhow!("bad {what} rule {e}"))
+            })
+            .collect()
+    };
+    Ok(at7600_net::Policy {
+        allow: parse("allow", file.allow, &flags.allow)?,
+        deny: parse("deny", file.deny, &flags.deny)?,
+        dns: !flags.no_dns && file.dns.unwrap_or(true),
+        ..at7600_net::Policy::default()
     })
 }
 

@@ -83,7 +83,7 @@ impl Registry {
 }
 
 /// How the control API protects itself and the daemon from its clients.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct Options {
     /// Connections served at once. Further clients wait in the listen backlog, unaccepted
     /// (they hold no descriptor of ours) until a connection ends. Default 64.
@@ -98,6 +98,8 @@ pub struct Options {
     /// If set, every request must carry `Authorization: Bearer <token>`. Required when
     /// the API listens anywhere but on the loopback.
     pub token: Option<String>,
+    /// The daemon's listeners that modems may not reach; the API adds its own address.
+    pub own: at7600_net::OwnListeners,
 }
 
 impl Default for Options {
@@ -107,6 +109,7 @@ impl Default for Options {
             header_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(30),
             token: None,
+            own: at7600_net::OwnListeners::default(),
         }
     }
 }
@@ -138,7 +141,13 @@ pub async fn start(
     tracing::info!(%bound, token = options.token.is_some(), "control API");
     eprintln!("at7600: control API on http://{bound}{auth}");
     let registry = Arc::new(Registry::default());
-    tokio::spawn(serve(listener, registry.clone(), options));
+    let own = options.own.add(bound);
+    let registry_for_api = registry.clone();
+    tokio::spawn(async move {
+        // Off limits to modems for as long as the API serves.
+        let _own = own;
+        serve(listener, registry_for_api, options).await;
+    });
     Ok((registry, bound))
 }
 

@@ -28,6 +28,12 @@ pub async fn serve(
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
     let bound = listener.local_addr().context("listener address")?;
+    // Modems must not reach their own front end (a link to it would be a new modem).
+    let own = match &network.backend {
+        crate::netstack::Backend::Real(net) => net.config().policy.own.clone(),
+        crate::netstack::Backend::Sim(sim) => sim.policy.own.clone(),
+    };
+    let _own = own.add(bound);
     println!("at7600: modems ready on tcp {bound}");
     let _ = std::io::stdout().flush();
 

@@ -15,6 +15,7 @@ use std::sync::Arc;
 use tokio::net::TcpSocket;
 use tokio::runtime::Handle;
 use tokio::sync::{mpsc, oneshot};
+use tracing::Instrument;
 
 /// The host's real network, shared by all modems of a process. Cheap to clone.
 #[derive(Clone, Debug, Default)]
@@ -120,12 +121,12 @@ impl NetHandle {
                 let task = TaskCtx::new(conn, self.events.clone(), shared, rx, self.config.clone());
                 match (protocol, remote) {
                     (Protocol::Tcp, Some(remote)) => {
-                        self.runtime.spawn(tcp::run_client(
-                            task,
-                            remote,
-                            local_port,
-                            options.retries,
-                        ));
+                        // The modem's span (if any) goes with its tasks, so their logs
+                        // (a refused destination, say) name the modem.
+                        self.runtime.spawn(
+                            tcp::run_client(task, remote, local_port, options.retries)
+                                .instrument(tracing::Span::current()),
+                        );
                     }
                     (Protocol::Tcp, None) => {
                         tracing::warn!(%conn, "TCP open without a remote");
@@ -136,7 +137,9 @@ impl NetHandle {
                         });
                     }
                     (Protocol::Udp, remote) => {
-                        self.runtime.spawn(udp::run(task, remote, local_port));
+                        self.runtime.spawn(
+                            udp::run(task, remote, local_port).instrument(tracing::Span::current()),
+                        );
                     }
                 }
             }
@@ -182,10 +185,13 @@ impl NetHandle {
             NetCommand::Resolve { query, name } => {
                 let events = self.events.clone();
                 let config = self.config.clone();
-                self.runtime.spawn(async move {
-                    let addr = resolve_allowed(&name, &config).await;
-                    events.send(NetEvent::Resolved { query, addr });
-                });
+                self.runtime.spawn(
+                    async move {
+                        let addr = resolve_allowed(&name, &config).await;
+                        events.send(NetEvent::Resolved { query, addr });
+                    }
+                    .instrument(tracing::Span::current()),
+                );
             }
         }
     }

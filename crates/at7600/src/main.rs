@@ -39,7 +39,11 @@ fn main() -> Result<()> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(serve(args, settings))
+    let result = runtime.block_on(serve(args, settings));
+    // Blocking-pool work still running (a name lookup in getaddrinfo, say) must not keep
+    // a daemon that was told to stop alive: dropping the runtime would wait for it.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    result
 }
 
 /// Logs go to stderr (stdout belongs to the ready line, or to the modem with --stdio).

@@ -61,11 +61,13 @@ pub async fn serve(
                     let config = config.clone();
                     let network = network.clone();
                     let mut shutdown = shutdown.clone();
-                    modems.spawn(async move {
+                    // Every log line of this modem (its links' too) names it.
+                    let span = tracing::info_span!("modem", n = count);
+                    modems.spawn(tracing::Instrument::instrument(async move {
                         let mut driver = Driver::new(config, &network, recorder);
                         let stop = driver.run(&mut stream, &mut shutdown).await;
                         tracing::info!(%peer, ?stop, "host gone, modem ends");
-                    });
+                    }, span));
                 }
                 Err(e) => {
                     // Out of descriptors, say: back off rather than spin.

@@ -452,6 +452,25 @@ mod tests {
     }
 
     #[test]
+    fn policy_rules_come_from_the_file_and_the_flags() {
+        let file: FileConfig =
+            toml::from_str("[policy]\ndeny = [\"10.0.0.0/8\"]\ndns = false\n").unwrap();
+        let flags = SettingsArgs {
+            deny: vec!["*:25".into()],
+            ..Default::default()
+        };
+        let s = resolve(file, &flags).unwrap();
+        let deny: Vec<String> = s.net.policy.deny.iter().map(|r| r.to_string()).collect();
+        assert_eq!(deny, ["10.0.0.0/8", "0.0.0.0/0:25"]);
+        assert!(!s.net.policy.dns);
+        // One policy, one set of own listeners, for the real and the simulated network
+        // and the control API alike.
+        assert_eq!(s.sim.policy, s.net.policy);
+        let _guard = s.control.own.add("127.0.0.1:7600".parse().unwrap());
+        assert_eq!(s.net.policy.own.list().len(), 1);
+    }
+
+    #[test]
     fn the_example_config_parses() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/at7600.toml");
         let file = FileConfig::load(&path).unwrap();
@@ -477,10 +496,27 @@ mod tests {
                 escape_gap_ms: Some(0),
                 ..Default::default()
             },
+            SettingsArgs {
+                deny: vec!["10.0.0.0/33".into()],
+                ..Default::default()
+            },
+            SettingsArgs {
+                allow: vec!["127.0.0.1:0-99999".into()],
+                ..Default::default()
+            },
+            SettingsArgs {
+                control_token: Some("short".into()),
+                ..Default::default()
+            },
+            SettingsArgs {
+                control_max_connections: Some(0),
+                ..Default::default()
+            },
         ];
         for flags in bad {
             assert!(resolve(FileConfig::default(), &flags).is_err(), "{flags:?}");
         }
         assert!(toml::from_str::<FileConfig>("[identity]\nimie = \"1\"\n").is_err());
+        assert!(toml::from_str::<FileConfig>("[policy]\nalow = []\n").is_err());
     }
 }

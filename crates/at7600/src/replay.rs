@@ -53,9 +53,14 @@ pub type Recording = Vec<(usize, Record)>;
 pub fn load(path: &Path) -> Result<Recording, String> {
     let name = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {name}: {e}"))?;
-    let text = std::str::from_utf8(&bytes)
+    parse_bytes(&name, &bytes)
+}
+
+/// [`parse`] for raw bytes (a fuzz target's input): they must be UTF-8 text.
+pub fn parse_bytes(name: &str, bytes: &[u8]) -> Result<Recording, String> {
+    let text = std::str::from_utf8(bytes)
         .map_err(|e| format!("{name}: not UTF-8 text (at byte {})", e.valid_up_to()))?;
-    parse(&name, text)
+    parse(name, text)
 }
 
 /// Parses and checks a recording's text: a pure function (no I/O), so that fuzz targets

@@ -85,6 +85,25 @@ fn half_sent_requests_are_bounded_and_timed_out() {
 }
 
 #[test]
+fn a_request_whose_body_never_comes_gets_408() {
+    let mut config = tempfile::NamedTempFile::new().expect("temp file");
+    config
+        .write_all(b"[control]\nrequest_timeout_ms = 300\n")
+        .expect("write config");
+    let path = config.path().to_str().expect("utf-8 path").to_string();
+    let (_d, control) = Daemon::start_with_control(&["--config", &path]);
+    let mut s = TcpStream::connect(&control).expect("connect");
+    s.write_all(b"POST /modems/1/dtr HTTP/1.1\r\nHost: x\r\n")
+        .expect("request line");
+    s.write_all(b"Content-Type: application/json\r\nContent-Length: 11\r\n\r\n{\"on\":")
+        .expect("headers and half a body");
+    s.set_read_timeout(Some(WAIT)).expect("timeout");
+    let mut answer = String::new();
+    let _ = s.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 408 "), "{answer}");
+}
+
+#[test]
 fn the_control_api_off_the_loopback_needs_a_token() {
     let (code, _, err) = run_at7600(&[
         "serve".as_ref(),

@@ -29,11 +29,18 @@ pub async fn serve(
         .with_context(|| format!("cannot listen on {addr}"))?;
     let bound = listener.local_addr().context("listener address")?;
     // Modems must not reach their own front end (a link to it would be a new modem).
-    let own = match &network.backend {
-        crate::netstack::Backend::Real(net) => net.config().policy.own.clone(),
-        crate::netstack::Backend::Sim(sim) => sim.policy.own.clone(),
+    let policy = match &network.backend {
+        crate::netstack::Backend::Real(net) => &net.config().policy,
+        crate::netstack::Backend::Sim(sim) => &sim.policy,
     };
-    let _own = own.add(bound);
+    let _own = policy.own.add(bound);
+    if !bound.ip().is_loopback() && policy.allow.is_empty() && policy.deny.is_empty() {
+        tracing::warn!(
+            %bound,
+            "modems reachable from other hosts may reach every network this host can; \
+             consider --allow/--deny (docs/network.md)"
+        );
+    }
     println!("at7600: modems ready on tcp {bound}");
     let _ = std::io::stdout().flush();
 

@@ -1,5 +1,6 @@
 //! What the real network backend is told at start.
 
+use crate::policy::Policy;
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
@@ -24,6 +25,8 @@ pub struct NetConfig {
     pub close_flush_timeout: Duration,
     /// How long a name lookup may take before it counts as failed.
     pub dns_timeout: Duration,
+    /// Where modems may open links, send datagrams and look names up.
+    pub policy: Policy,
 }
 
 impl Default for NetConfig {
@@ -35,6 +38,7 @@ impl Default for NetConfig {
             read_credit: 64 * 1024,
             close_flush_timeout: Duration::from_secs(10),
             dns_timeout: Duration::from_secs(10),
+            policy: Policy::default(),
         }
     }
 }

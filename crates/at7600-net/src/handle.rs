@@ -3,7 +3,7 @@
 use crate::config::NetConfig;
 use crate::conn::{Cmd, ConnEntry, Shared};
 use crate::events::{self, EventTx, NetEvents};
-use crate::resolve::resolve_v4;
+use crate::resolve::resolve_allowed;
 use crate::server::{self, Registration, ServerCtx};
 use crate::task::TaskCtx;
 use crate::{tcp, udp};
@@ -15,6 +15,7 @@ use std::sync::Arc;
 use tokio::net::TcpSocket;
 use tokio::runtime::Handle;
 use tokio::sync::{mpsc, oneshot};
+use tracing::Instrument;
 
 /// The host's real network, shared by all modems of a process. Cheap to clone.
 #[derive(Clone, Debug, Default)]
@@ -71,8 +72,9 @@ pub struct NetHandle {
     runtime: Handle,
     events: EventTx,
     conns: HashMap<ConnId, ConnEntry>,
-    /// Dropping a server's sender stops it.
-    servers: HashMap<u8, oneshot::Sender<()>>,
+    /// Dropping a server's sender stops it; its guard keeps its address among the
+    /// listeners modems may not reach.
+    servers: HashMap<u8, (oneshot::Sender<()>, crate::policy::ListenerGuard)>,
     register: mpsc::UnboundedSender<Registration>,
     registrations: mpsc::UnboundedReceiver<Registration>,
     next_accept: Arc<AtomicU64>,
@@ -119,12 +121,12 @@ impl NetHandle {
                 let task = TaskCtx::new(conn, self.events.clone(), shared, rx, self.config.clone());
                 match (protocol, remote) {
                     (Protocol::Tcp, Some(remote)) => {
-                        self.runtime.spawn(tcp::run_client(
-                            task,
-                            remote,
-                            local_port,
-                            options.retries,
-                        ));
+                        // The modem's span (if any) goes with its tasks, so their logs
+                        // (a refused destination, say) name the modem.
+                        self.runtime.spawn(
+                            tcp::run_client(task, remote, local_port, options.retries)
+                                .instrument(tracing::Span::current()),
+                        );
                     }
                     (Protocol::Tcp, None) => {
                         tracing::warn!(%conn, "TCP open without a remote");
@@ -135,7 +137,9 @@ impl NetHandle {
                         });
                     }
                     (Protocol::Udp, remote) => {
-                        self.runtime.spawn(udp::run(task, remote, local_port));
+                        self.runtime.spawn(
+                            udp::run(task, remote, local_port).instrument(tracing::Span::current()),
+                        );
                     }
                 }
             }
@@ -180,11 +184,14 @@ impl NetHandle {
             }
             NetCommand::Resolve { query, name } => {
                 let events = self.events.clone();
-                let timeout = self.config.dns_timeout;
-                self.runtime.spawn(async move {
-                    let addr = resolve_v4(&name, timeout).await;
-                    events.send(NetEvent::Resolved { query, addr });
-                });
+                let config = self.config.clone();
+                self.runtime.spawn(
+                    async move {
+                        let addr = resolve_allowed(&name, &config).await;
+                        events.send(NetEvent::Resolved { query, addr });
+                    }
+                    .instrument(tracing::Span::current()),
+                );
             }
         }
     }
@@ -197,7 +204,13 @@ impl NetHandle {
         };
         let cmd = match (to, entry.udp_fixed_remote) {
             (None, None | Some(true)) => Cmd::Data(data),
-            (Some(to), Some(_)) => Cmd::Datagram(to, data),
+            (Some(to), Some(_)) => {
+                if let Err(why) = self.config.policy.check(to) {
+                    tracing::info!(%conn, %to, %why, "datagram refused by the destination policy");
+                    return SendOutcome::Disconnected;
+                }
+                Cmd::Datagram(to, data)
+            }
             (None, Some(false)) => {
                 tracing::warn!(%conn, "Send on a UDP socket without a fixed remote");
                 return SendOutcome::Disconnected;
@@ -280,8 +293,13 @@ impl NetHandle {
                     next_accept: self.next_accept.clone(),
                     register: self.register.clone(),
                 };
+                let own = self
+                    .config
+                    .policy
+                    .own
+                    .add(listener.local_addr().unwrap_or(addr));
                 self.runtime.spawn(server::run(ctx, listener, stop_rx));
-                self.servers.insert(server, stop_tx);
+                self.servers.insert(server, (stop_tx, own));
                 tracing::debug!(server, %addr, "listening");
                 self.events.send(NetEvent::Listening { server });
             }

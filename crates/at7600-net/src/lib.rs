@@ -43,6 +43,7 @@ mod udp;
 
 pub mod fault;
 mod harness;
+pub mod policy;
 mod profile;
 pub mod rng;
 pub mod shape;
@@ -53,5 +54,6 @@ pub use events::NetEvents;
 pub use fault::{Fault, FaultLayer, ScheduledFault};
 pub use handle::{NetHandle, RealNetwork};
 pub use harness::{show, Sim};
+pub use policy::{OwnListeners, Policy, Rule};
 pub use profile::{LinkProfile, PROFILE_NAMES};
 pub use shape::Shaper;

@@ -3,6 +3,16 @@
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
+/// [`resolve_v4`] as the destination policy allows: no lookup of a name when names
+/// may not be looked up, and not found for an address that may not be reached.
+pub(crate) async fn resolve_allowed(name: &str, config: &crate::NetConfig) -> Option<Ipv4Addr> {
+    if !config.policy.may_look_up(name) {
+        return config.policy.answer(name, None);
+    }
+    let found = resolve_v4(name, config.dns_timeout).await;
+    config.policy.answer(name, found)
+}
+
 /// The first IPv4 address of `name` (an IPv4 literal or a host name), or `None`.
 ///
 /// Names under `.invalid` never resolve (RFC 6761 §6.4), so they are answered here

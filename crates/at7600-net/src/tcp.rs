@@ -3,7 +3,7 @@
 
 use crate::config::NetConfig;
 use crate::conn::{Cmd, SendQueue};
-use crate::resolve::resolve_v4;
+use crate::resolve::resolve_allowed;
 use crate::sys;
 use crate::task::TaskCtx;
 use at7600_core::{NetEvent, OpenError};
@@ -85,9 +85,13 @@ async fn connect(
     local_port: Option<u16>,
     syn_retries: u8,
 ) -> Result<TcpStream, OpenError> {
-    let ip = resolve_v4(&host, config.dns_timeout)
+    let ip = resolve_allowed(&host, &config)
         .await
         .ok_or(OpenError::Dns)?;
+    if let Err(why) = config.policy.check(SocketAddrV4::new(ip, port)) {
+        tracing::info!(%ip, port, %why, "TCP open refused by the destination policy");
+        return Err(OpenError::Refused);
+    }
     let socket = TcpSocket::new_v4().map_err(|e| {
         tracing::warn!(error = %e, "cannot create a TCP socket");
         OpenError::Socket

@@ -2,7 +2,7 @@
 
 use crate::config::NetConfig;
 use crate::conn::Cmd;
-use crate::resolve::resolve_v4;
+use crate::resolve::resolve_allowed;
 use crate::task::TaskCtx;
 use at7600_core::{NetEvent, OpenError};
 use std::collections::VecDeque;
@@ -82,10 +82,13 @@ async fn open(
     let local_port = socket.local_addr().map_err(|_| OpenError::Socket)?.port();
     let fixed = match remote {
         Some((host, port)) => {
-            let ip = resolve_v4(&host, config.dns_timeout)
-                .await
-                .ok_or(OpenError::Dns)?;
-            Some(SocketAddrV4::new(ip, port))
+            let ip = resolve_allowed(&host, config).await.ok_or(OpenError::Dns)?;
+            let remote = SocketAddrV4::new(ip, port);
+            if let Err(why) = config.policy.check(remote) {
+                tracing::info!(%remote, %why, "UDP remote refused by the destination policy");
+                return Err(OpenError::Refused);
+            }
+            Some(remote)
         }
         None => None,
     };

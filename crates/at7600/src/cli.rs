@@ -40,6 +40,9 @@ pub struct CtlArgs {
     /// The control API's address.
     #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:7600")]
     pub control: SocketAddr,
+    /// The daemon's control token, if it has one (else AT7600_CONTROL_TOKEN).
+    #[arg(long, value_name = "TOKEN")]
+    pub token: Option<String>,
     /// What to do.
     #[command(subcommand)]
     pub action: CtlAction,
@@ -228,4 +231,28 @@ pub struct SettingsArgs {
     /// Log filter (e.g. "info", "at7600_net=debug"); else RUST_LOG; else "info".
     #[arg(long)]
     pub log_level: Option<String>,
+    /// Require `Authorization: Bearer TOKEN` on the control API (required when it is
+    /// bound off the loopback). Prefer `[control] token` or AT7600_CONTROL_TOKEN: a
+    /// flag shows in the process list.
+    #[arg(long, value_name = "TOKEN")]
+    pub control_token: Option<String>,
+    /// Control API connections served at once; more wait unaccepted [default: 64].
+    #[arg(long, value_name = "N")]
+    pub control_max_connections: Option<usize>,
+    /// Close a control API connection that has not sent a request's headers within
+    /// this many milliseconds (idle or half-sent) [default: 10000].
+    #[arg(long, value_name = "MS")]
+    pub control_header_timeout_ms: Option<u64>,
+    /// Let modems reach only destinations matching these rules, CIDR[:PORT[-PORT]]
+    /// (repeatable; added to `[policy] allow`). Without any, everything not denied.
+    #[arg(long, value_name = "RULE")]
+    pub allow: Vec<String>,
+    /// Never let modems reach destinations matching these rules, CIDR[:PORT[-PORT]]
+    /// (repeatable; added to `[policy] deny`). The daemon's own listeners always are.
+    #[arg(long, value_name = "RULE")]
+    pub deny: Vec<String>,
+    /// Look up no host names for modems (AT+CDNSGIP and names in AT+CIPOPEN fail; IP
+    /// addresses still work).
+    #[arg(long)]
+    pub no_dns: bool,
 }

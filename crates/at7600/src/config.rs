@@ -5,7 +5,7 @@ use crate::cli::SettingsArgs;
 use anyhow::{bail, Context, Result};
 use at7600_core::ModemConfig;
 use at7600_net::sim::SimConfig;
-use at7600_net::{LinkProfile, NetConfig, ScheduledFault, PROFILE_NAMES};
+use at7600_net::{LinkProfile, NetConfig, Rule, ScheduledFault, PROFILE_NAMES};
 use serde::Deserialize;
 use std::net::Ipv4Addr;
 use std::path::Path;
@@ -39,6 +39,35 @@ pub struct FileConfig {
     /// `[[fault]]`: faults at fixed times.
     #[serde(default)]
     pub fault: Vec<ScheduledFault>,
+    /// `[control]`: the control API's limits and token.
+    #[serde(default)]
+    pub control: ControlFile,
+    /// `[policy]`: where modems may go.
+    #[serde(default)]
+    pub policy: PolicyFile,
+}
+
+/// `[policy]` of the config file: rules as `CIDR[:PORT[-PORT]]` (see `docs/network.md`).
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct PolicyFile {
+    #[serde(default)]
+    pub allow: Vec<String>,
+    #[serde(default)]
+    pub deny: Vec<String>,
+    pub dns: Option<bool>,
+}
+
+/// `[control]` of the config file (the address itself is `--control`).
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct ControlFile {
+    pub token: Option<String>,
+    pub max_connections: Option<usize>,
+    pub header_timeout_ms: Option<u64>,
+    pub request_timeout_ms: Option<u64>,
 }
 
 /// `[link]` of the config file: a named profile, with any field overridden.
@@ -123,7 +152,13 @@ pub struct Settings {
     pub sim: SimConfig,
     /// Faults at fixed times.
     pub faults: Vec<ScheduledFault>,
+    /// The control API's limits and token (used if `--control` is given).
+    pub control: crate::control::Options,
 }
+
+/// The environment variable that can hold the control API's token (so that it does not
+/// show in the process list, as a flag would).
+pub const TOKEN_ENV: &str = "AT7600_CONTROL_TOKEN";
 
 impl FileConfig {
     /// Reads and parses a config file.
@@ -161,22 +196,13 @@ pub fn resolve(file: FileConfig, flags: &SettingsArgs) -> Result<Settings> {
     let radio = &mut modem.radio;
     let f = file.radio;
     if let Some(v) = flags.rssi.or(f.rssi) {
-        if v > 31 && v != 99 {
-            bail!("rssi must be 0-31 or 99, not {v}");
-        }
-        radio.rssi = v;
+        radio.rssi = rssi(v)?;
     }
     if let Some(v) = flags.ber.or(f.ber) {
-        if v > 7 && v != 99 {
-            bail!("ber must be 0-7 or 99, not {v}");
-        }
-        radio.ber = v;
+        radio.ber = ber(v)?;
     }
     if let Some(v) = flags.reg_status.or(f.reg_status) {
-        if v > 5 {
-            bail!("reg_status must be 0-5, not {v}");
-        }
-        radio.reg_status = v;
+        radio.reg_status = reg_status(v)?;
     }
     if let Some(v) = pick(&flags.operator, f.operator) {
         radio.operator = text("operator", v)?;
@@ -224,40 +250,185 @@ pub fn resolve(file: FileConfig, flags: &SettingsArgs) -> Result<Settings> {
     if let Err(e) = link.validate() {
         bail!("[link]: {e}");
     }
+    let mut control = control_options(file.control, flags)?;
+    net.policy = policy(file.policy, flags)?;
+    control.own = net.policy.own.clone();
+    let mut sim = file.sim.unwrap_or_default();
+    sim.policy = net.policy.clone();
     Ok(Settings {
+        control,
         modem,
         net,
         log_level,
         link,
         seed: flags.sim_seed.or(l.seed).unwrap_or(1),
-        sim: file.sim.unwrap_or_default(),
+        sim,
         faults: file.fault,
     })
 }
 
-/// Status lines are 7-bit ASCII; CR, LF and quotes would break the host's parser.
-fn text(what: &str, v: String) -> Result<String> {
-    if v.is_empty() || v.len() > 100 {
-        bail!("{what} must be 1-100 characters");
+/// `[policy]` with the `--allow`/`--deny` rules added to its lists.
+fn policy(file: PolicyFile, flags: &SettingsArgs) -> Result<at7600_net::Policy> {
+    let parse = |what: &str, rules: Vec<String>, more: &[String]| -> Result<Vec<Rule>> {
+        rules
+            .iter()
+            .chain(more)
+            .map(|r| {
+                r.parse::<Rule>()
+                    .map_err(|e| anyhow::anyhow!("bad {what} rule {e}"))
+            })
+            .collect()
+    };
+    Ok(at7600_net::Policy {
+        allow: parse("allow", file.allow, &flags.allow)?,
+        deny: parse("deny", file.deny, &flags.deny)?,
+        dns: !flags.no_dns && file.dns.unwrap_or(true),
+        ..at7600_net::Policy::default()
+    })
+}
+
+/// `[control]` and the `--control-*` flags over the defaults; the token from the flag,
+/// else the file, else [`TOKEN_ENV`].
+fn control_options(file: ControlFile, flags: &SettingsArgs) -> Result<crate::control::Options> {
+    let mut o = crate::control::Options::default();
+    let token = flags
+        .control_token
+        .clone()
+        .or(file.token)
+        .or_else(|| std::env::var(TOKEN_ENV).ok());
+    if let Some(token) = token {
+        if token.len() < 16 || !token.bytes().all(|b| b.is_ascii_graphic()) {
+            bail!("the control token must be at least 16 printable ASCII characters, no spaces");
+        }
+        o.token = Some(token);
     }
-    if !v.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'"') {
-        bail!("{what} must be printable ASCII without quotes: {v:?}");
+    if let Some(n) = flags.control_max_connections.or(file.max_connections) {
+        if !(1..=4096).contains(&n) {
+            bail!("control max_connections must be 1-4096, not {n}");
+        }
+        o.max_connections = n;
+    }
+    if let Some(ms) = flags.control_header_timeout_ms.or(file.header_timeout_ms) {
+        o.header_timeout = timeout_ms("control header_timeout_ms", ms)?;
+    }
+    if let Some(ms) = file.request_timeout_ms {
+        o.request_timeout = timeout_ms("control request_timeout_ms", ms)?;
+    }
+    Ok(o)
+}
+
+fn timeout_ms(what: &str, ms: u64) -> Result<Duration> {
+    if !(10..=600_000).contains(&ms) {
+        bail!("{what} must be 10-600000 ms, not {ms}");
+    }
+    Ok(Duration::from_millis(ms))
+}
+
+/// Checks a whole modem configuration as the flags and the file are checked: used for
+/// configurations that come from elsewhere (a recording's header), so that no value the
+/// daemon would refuse reaches a core.
+pub fn validate_modem(config: &ModemConfig) -> Result<()> {
+    let id = &config.identity;
+    text("manufacturer", &id.manufacturer)?;
+    text("model", &id.model)?;
+    text("revision", &id.revision)?;
+    digits("imei", &id.imei, 15..=15)?;
+    digits("iccid", &id.iccid, 19..=20)?;
+    validate_radio(&config.radio)?;
+    duration("escape guard", config.escape.guard)?;
+    duration("escape gap", config.escape.max_gap)?;
+    let l = &config.limits;
+    limit("max_line", l.max_line, LINE_LIMITS)?;
+    limit("rx_buffer", l.rx_buffer, BUFFER_LIMITS)?;
+    limit("host_backlog", l.host_backlog, BUFFER_LIMITS)?;
+    limit("host_input", l.host_input, BUFFER_LIMITS)?;
+    Ok(())
+}
+
+/// Checks radio values as the flags are checked (also a radio fault's, in a recording).
+pub fn validate_radio(radio: &at7600_core::config::Radio) -> Result<()> {
+    rssi(radio.rssi)?;
+    ber(radio.ber)?;
+    reg_status(radio.reg_status)?;
+    text("operator", &radio.operator)?;
+    text("operator_numeric", &radio.operator_numeric)?;
+    text("cpsi", &radio.cpsi)?;
+    Ok(())
+}
+
+/// The command line length limits a configuration may give (the default is 1024).
+const LINE_LIMITS: std::ops::RangeInclusive<usize> = 16..=64 * 1024;
+/// The buffer limits a configuration may give (the defaults are 16-64 KiB).
+const BUFFER_LIMITS: std::ops::RangeInclusive<usize> = 1024..=16 * 1024 * 1024;
+
+fn limit(what: &str, v: usize, range: std::ops::RangeInclusive<usize>) -> Result<()> {
+    if !range.contains(&v) {
+        bail!(
+            "limits.{what} must be {}-{}, not {v}",
+            range.start(),
+            range.end()
+        );
+    }
+    Ok(())
+}
+
+fn rssi(v: u8) -> Result<u8> {
+    if v > 31 && v != 99 {
+        bail!("rssi must be 0-31 or 99, not {v}");
     }
     Ok(v)
 }
 
-fn digits(what: &str, v: String, len: std::ops::RangeInclusive<usize>) -> Result<String> {
-    if !len.contains(&v.len()) || !v.bytes().all(|b| b.is_ascii_digit()) {
-        bail!("{what} must be {}-{} digits: {v:?}", len.start(), len.end());
+fn ber(v: u8) -> Result<u8> {
+    if v > 7 && v != 99 {
+        bail!("ber must be 0-7 or 99, not {v}");
     }
     Ok(v)
 }
+
+fn reg_status(v: u8) -> Result<u8> {
+    if v > 5 {
+        bail!("reg_status must be 0-5, not {v}");
+    }
+    Ok(v)
+}
+
+/// Status lines are 7-bit ASCII; CR, LF and quotes would break the host's parser.
+fn text<S: AsRef<str>>(what: &str, v: S) -> Result<S> {
+    let t = v.as_ref();
+    if t.is_empty() || t.len() > 100 {
+        bail!("{what} must be 1-100 characters");
+    }
+    if !t.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'"') {
+        bail!("{what} must be printable ASCII without quotes: {t:?}");
+    }
+    Ok(v)
+}
+
+fn digits<S: AsRef<str>>(what: &str, v: S, len: std::ops::RangeInclusive<usize>) -> Result<S> {
+    let t = v.as_ref();
+    if !len.contains(&t.len()) || !t.bytes().all(|b| b.is_ascii_digit()) {
+        bail!("{what} must be {}-{} digits: {t:?}", len.start(), len.end());
+    }
+    Ok(v)
+}
+
+/// The range every guard time must be in (flags give whole milliseconds).
+const GUARD_RANGE: std::ops::RangeInclusive<Duration> =
+    Duration::from_millis(1)..=Duration::from_millis(60_000);
 
 fn millis(what: &str, ms: u64) -> Result<Duration> {
     if !(1..=60_000).contains(&ms) {
         bail!("{what} must be 1-60000 ms, not {ms}");
     }
     Ok(Duration::from_millis(ms))
+}
+
+fn duration(what: &str, d: Duration) -> Result<Duration> {
+    if !GUARD_RANGE.contains(&d) {
+        bail!("{what} must be 1-60000 ms, not {d:?}");
+    }
+    Ok(d)
 }
 
 #[cfg(test)]
@@ -278,6 +449,25 @@ mod tests {
         assert_eq!(s.modem.identity.imei, "111111111111111");
         assert_eq!(s.modem.identity.model, "F");
         assert_eq!(s.modem.escape.guard, Duration::from_millis(50));
+    }
+
+    #[test]
+    fn policy_rules_come_from_the_file_and_the_flags() {
+        let file: FileConfig =
+            toml::from_str("[policy]\ndeny = [\"10.0.0.0/8\"]\ndns = false\n").unwrap();
+        let flags = SettingsArgs {
+            deny: vec!["*:25".into()],
+            ..Default::default()
+        };
+        let s = resolve(file, &flags).unwrap();
+        let deny: Vec<String> = s.net.policy.deny.iter().map(|r| r.to_string()).collect();
+        assert_eq!(deny, ["10.0.0.0/8", "0.0.0.0/0:25"]);
+        assert!(!s.net.policy.dns);
+        // One policy, one set of own listeners, for the real and the simulated network
+        // and the control API alike.
+        assert_eq!(s.sim.policy, s.net.policy);
+        let _guard = s.control.own.add("127.0.0.1:7600".parse().unwrap());
+        assert_eq!(s.net.policy.own.list().len(), 1);
     }
 
     #[test]
@@ -306,10 +496,27 @@ mod tests {
                 escape_gap_ms: Some(0),
                 ..Default::default()
             },
+            SettingsArgs {
+                deny: vec!["10.0.0.0/33".into()],
+                ..Default::default()
+            },
+            SettingsArgs {
+                allow: vec!["127.0.0.1:0-99999".into()],
+                ..Default::default()
+            },
+            SettingsArgs {
+                control_token: Some("short".into()),
+                ..Default::default()
+            },
+            SettingsArgs {
+                control_max_connections: Some(0),
+                ..Default::default()
+            },
         ];
         for flags in bad {
             assert!(resolve(FileConfig::default(), &flags).is_err(), "{flags:?}");
         }
         assert!(toml::from_str::<FileConfig>("[identity]\nimie = \"1\"\n").is_err());
+        assert!(toml::from_str::<FileConfig>("[policy]\nalow = []\n").is_err());
     }
 }

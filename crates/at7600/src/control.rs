@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, Semaphore};
 
 /// How long the API waits for a driver to answer.
 const ANSWER: Duration = Duration::from_secs(2);
@@ -82,8 +82,78 @@ impl Registry {
     }
 }
 
-/// Serves the API on `listener` until the process ends.
-pub async fn serve(listener: tokio::net::TcpListener, registry: Arc<Registry>) {
+/// How the control API protects itself and the daemon from its clients.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Connections served at once. Further clients wait in the listen backlog, unaccepted
+    /// (they hold no descriptor of ours) until a connection ends. Default 64.
+    pub max_connections: usize,
+    /// How long a client may take to send a request's headers, counted from when the
+    /// connection is accepted or its previous answer was sent; an idle or half-sent
+    /// connection is closed then. Default 10 s.
+    pub header_timeout: Duration,
+    /// How long one request may take from its headers to its answer (its body included);
+    /// past it the client gets 408 and the connection is closed. Default 30 s.
+    pub request_timeout: Duration,
+    /// If set, every request must carry `Authorization: Bearer <token>`. Required when
+    /// the API listens anywhere but on the loopback.
+    pub token: Option<String>,
+    /// The daemon's listeners that modems may not reach; the API adds its own address.
+    pub own: at7600_net::OwnListeners,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            max_connections: 64,
+            header_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+            token: None,
+            own: at7600_net::OwnListeners::default(),
+        }
+    }
+}
+
+/// Binds the API on `addr`, says where on standard error, and serves it in the
+/// background. Refuses an address off the loopback without a token: the API can
+/// inject faults into every modem and shows everything they do.
+pub async fn start(
+    addr: std::net::SocketAddr,
+    options: Options,
+) -> anyhow::Result<(Arc<Registry>, std::net::SocketAddr)> {
+    use anyhow::Context as _;
+    if !addr.ip().is_loopback() && options.token.is_none() {
+        anyhow::bail!(
+            "the control API on {addr} would be reachable off this host: give it a token \
+             (--control-token, [control] token or AT7600_CONTROL_TOKEN), or bind it to \
+             the loopback"
+        );
+    }
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr} for the control API"))?;
+    let bound = listener.local_addr()?;
+    let auth = if options.token.is_some() {
+        " (bearer token required)"
+    } else {
+        ""
+    };
+    tracing::info!(%bound, token = options.token.is_some(), "control API");
+    eprintln!("at7600: control API on http://{bound}{auth}");
+    let registry = Arc::new(Registry::default());
+    let own = options.own.add(bound);
+    let registry_for_api = registry.clone();
+    tokio::spawn(async move {
+        // Off limits to modems for as long as the API serves.
+        let _own = own;
+        serve(listener, registry_for_api, options).await;
+    });
+    Ok((registry, bound))
+}
+
+/// Serves the API on `listener` until the process ends, within `options`' limits.
+pub async fn serve(listener: tokio::net::TcpListener, registry: Arc<Registry>, options: Options) {
+    use hyper_util::rt::{TokioIo, TokioTimer};
     let app = Router::new()
         .route("/modems", get(list))
         .route("/modems/{id}", get(show))
@@ -91,9 +161,93 @@ pub async fn serve(listener: tokio::net::TcpListener, registry: Arc<Registry>) {
         .route("/modems/{id}/dtr", post(dtr))
         .route("/metrics", get(metrics))
         .with_state(registry);
-    if let Err(e) = axum::serve(listener, app).await {
-        tracing::warn!(error = %e, "control API stopped");
+    let app = hyper_util::service::TowerToHyperService::new(app);
+    let options = Arc::new(options);
+    let slots = Arc::new(Semaphore::new(options.max_connections.max(1)));
+    loop {
+        // A slot first, then accept: past the limit, clients wait in the kernel's
+        // backlog and cost this process nothing.
+        let Ok(slot) = slots.clone().acquire_owned().await else {
+            return;
+        };
+        let (stream, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                // Out of descriptors, say: back off rather than spin.
+                tracing::warn!(error = %e, "control API: accept failed");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let app = app.clone();
+        let options = options.clone();
+        tokio::spawn(async move {
+            let _slot = slot;
+            let header_timeout = options.header_timeout.max(Duration::from_millis(1));
+            let service = hyper::service::service_fn(move |req| {
+                let options = options.clone();
+                let answer = authorized(&req, options.token.as_deref())
+                    .then(|| hyper::service::Service::call(&app, req));
+                async move {
+                    let Some(answer) = answer else {
+                        return Ok::<_, std::convert::Infallible>(unauthorized());
+                    };
+                    match tokio::time::timeout(options.request_timeout, answer).await {
+                        Ok(Ok(response)) => Ok(response),
+                        Ok(Err(never)) => match never {},
+                        Err(_) => Ok(too_slow()),
+                    }
+                }
+            });
+            let served = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_timeout)
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+            if let Err(e) = served {
+                tracing::debug!(%peer, error = %e, "control API connection ended");
+            }
+        });
     }
+}
+
+/// Whether the request carries the bearer token, if one is required. The bytes are
+/// all compared, wherever the first difference is.
+fn authorized<B>(req: &axum::http::Request<B>, token: Option<&str>) -> bool {
+    let Some(token) = token else {
+        return true;
+    };
+    let given = req
+        .headers()
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    let (a, b) = (given.as_bytes(), token.as_bytes());
+    let diff = a
+        .iter()
+        .zip(b)
+        .fold(a.len() ^ b.len(), |d, (x, y)| d | usize::from(x ^ y));
+    diff == 0
+}
+
+fn unauthorized() -> Response {
+    let mut r = error(StatusCode::UNAUTHORIZED, "a bearer token is required");
+    r.headers_mut().insert(
+        axum::http::header::WWW_AUTHENTICATE,
+        axum::http::HeaderValue::from_static("Bearer"),
+    );
+    r
+}
+
+/// The request took too long (its body never came, say): answer and close.
+fn too_slow() -> Response {
+    let mut r = error(StatusCode::REQUEST_TIMEOUT, "request timed out");
+    r.headers_mut().insert(
+        axum::http::header::CONNECTION,
+        axum::http::HeaderValue::from_static("close"),
+    );
+    r
 }
 
 async fn view(tx: &mpsc::UnboundedSender<Request>) -> Option<View> {

@@ -24,7 +24,17 @@ pub fn run(args: &CtlArgs) -> Result<()> {
         ),
         CtlAction::Metrics => ("GET", "/metrics".to_string(), None),
     };
-    let (status, text) = request(args.control, method, &path, body.as_deref())?;
+    let token = args
+        .token
+        .clone()
+        .or_else(|| std::env::var(crate::config::TOKEN_ENV).ok());
+    let (status, text) = request(
+        args.control,
+        token.as_deref(),
+        method,
+        &path,
+        body.as_deref(),
+    )?;
     println!("{}", text.trim_end());
     if !(200..300).contains(&status) {
         bail!("the daemon answered {status}");
@@ -32,9 +42,10 @@ pub fn run(args: &CtlArgs) -> Result<()> {
     Ok(())
 }
 
-/// One request; returns the status code and the body.
+/// One request, with the bearer token if given; returns the status code and the body.
 pub fn request(
     addr: SocketAddr,
+    token: Option<&str>,
     method: &str,
     path: &str,
     body: Option<&str>,
@@ -44,9 +55,12 @@ pub fn request(
     stream.set_read_timeout(Some(TIMEOUT))?;
     stream.set_write_timeout(Some(TIMEOUT))?;
     let body = body.unwrap_or("");
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
     write!(
         stream,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Connection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     )?;
     let mut raw = Vec::new();

@@ -44,7 +44,11 @@ fn main() -> Result<()> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(serve(args, settings))
+    let result = runtime.block_on(serve(args, settings));
+    // Blocking-pool work still running (a name lookup in getaddrinfo, say) must not keep
+    // a daemon that was told to stop alive: dropping the runtime would wait for it.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    result
 }
 
 /// Logs go to stderr (stdout belongs to the ready line, or to the modem with --stdio).
@@ -73,17 +77,7 @@ async fn serve(args: ServeArgs, settings: config::Settings) -> Result<()> {
     };
     tracing::info!(network = ?args.network, link = ?settings.link, "network");
     let control = match args.control {
-        Some(addr) => {
-            let listener = tokio::net::TcpListener::bind(addr)
-                .await
-                .with_context(|| format!("cannot listen on {addr} for the control API"))?;
-            let bound = listener.local_addr()?;
-            tracing::info!(%bound, "control API");
-            eprintln!("at7600: control API on http://{bound}");
-            let registry = std::sync::Arc::new(control::Registry::default());
-            tokio::spawn(control::serve(listener, registry.clone()));
-            Some(registry)
-        }
+        Some(addr) => Some(control::start(addr, settings.control.clone()).await?.0),
         None => None,
     };
     let front_end = if args.stdio {

@@ -184,14 +184,20 @@ impl Recorder {
         .transpose()
     }
 
-    /// Creates (truncates) `path` and writes the header.
+    /// Creates `path`, which must not exist yet, and writes the header.
+    ///
+    /// The file name is predictable (`--record FILE`, numbered per modem with `--tcp`),
+    /// so anyone who can write to its directory could plant something there first. The
+    /// file is therefore created exclusively (`O_CREAT | O_EXCL`, and `O_NOFOLLOW` for
+    /// good measure): a symlink is never followed and an existing file, link or not, is
+    /// never overwritten; the error names the file.
     pub fn create(
         path: &Path,
         modem: u64,
         front_end: &str,
         config: &ModemConfig,
     ) -> io::Result<Self> {
-        let file = File::create(path)?;
+        let file = create_exclusive(path)?;
         let mut rec = Recorder {
             out: BufWriter::new(file),
             path: path.to_path_buf(),
@@ -347,6 +353,29 @@ impl Core {
             Err(e) => rec.failed(&e),
         }
     }
+}
+
+/// Opens a new file for writing; refuses an existing path (file, directory or symlink,
+/// dangling or not) with an error that names it.
+fn create_exclusive(path: &Path) -> io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .mode(0o644)
+        .open(path)
+        .map_err(|e| match e.kind() {
+            io::ErrorKind::AlreadyExists => io::Error::new(
+                e.kind(),
+                format!(
+                    "{} already exists; a recording never replaces a file \
+                     (move it away or pick another name)",
+                    path.display()
+                ),
+            ),
+            _ => e,
+        })
 }
 
 /// Writes a record built only when recording; drops the recorder on error.

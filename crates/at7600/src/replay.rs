@@ -10,7 +10,6 @@ use crate::record::{Record, FORMAT};
 use at7600_core::escape::c_string;
 use at7600_core::{Modem, ModemConfig, NetCommand};
 use std::fmt::Write as _;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 
 /// Bytes shown on each side of the first differing host byte.
@@ -52,16 +51,35 @@ pub type Recording = Vec<(usize, Record)>;
 
 /// Reads and checks a recording; errors name the file and the line.
 pub fn load(path: &Path) -> Result<Recording, String> {
-    let name = path.display();
-    let file = std::fs::File::open(path).map_err(|e| format!("cannot read {name}: {e}"))?;
+    let name = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {name}: {e}"))?;
+    parse_bytes(&name, &bytes)
+}
+
+/// [`parse`] for raw bytes (a fuzz target's input): they must be UTF-8 text.
+pub fn parse_bytes(name: &str, bytes: &[u8]) -> Result<Recording, String> {
+    let text = std::str::from_utf8(bytes)
+        .map_err(|e| format!("{name}: not UTF-8 text (at byte {})", e.valid_up_to()))?;
+    parse(name, text)
+}
+
+/// Parses and checks a recording's text: a pure function (no I/O), so that fuzz targets
+/// can call it. `name` only prefixes the messages.
+///
+/// Every field is checked as the daemon checks its own flags before anything reaches a
+/// modem: the header's format and configuration ([`crate::config::validate_modem`]),
+/// radio values, payload sizes, and times, which never go backwards. A recording that
+/// fails any check is not a recording this daemon could have written, and is refused
+/// with the line that broke it.
+pub fn parse(name: &str, text: &str) -> Result<Recording, String> {
     let mut records: Recording = Vec::new();
-    for (i, line) in BufReader::new(file).lines().enumerate() {
+    let mut last_t = 0;
+    for (i, line) in text.lines().enumerate() {
         let n = i + 1;
-        let line = line.map_err(|e| format!("{name}:{n}: cannot read the line: {e}"))?;
         if line.trim().is_empty() {
             continue;
         }
-        let record: Record = serde_json::from_str(&line)
+        let record: Record = serde_json::from_str(line)
             .map_err(|e| format!("{name}:{n}: not a recording line: {e}"))?;
         match (&record, records.last()) {
             (Record::Header { format, .. }, None) if *format != FORMAT => {
@@ -79,12 +97,89 @@ pub fn load(path: &Path) -> Result<Recording, String> {
             }
             _ => {}
         }
+        check(&record, &mut last_t).map_err(|e| format!("{name}:{n}: {}: {e}", record.kind()))?;
         records.push((n, record));
     }
     if records.is_empty() {
         return Err(format!("{name}: empty (no header)"));
     }
     Ok(records)
+}
+
+/// The largest payload a network event or command can carry: one maximal datagram
+/// (TCP reads are smaller).
+const MAX_PAYLOAD: usize = 65_535;
+
+/// The front ends that write recordings.
+const FRONT_ENDS: [&str; 4] = ["pty", "stdio", "tcp", "serial"];
+
+/// Checks one record's fields; `last_t` is the latest time so far, and moves on.
+fn check(record: &Record, last_t: &mut u64) -> Result<(), String> {
+    use at7600_core::{NetCommand as C, NetEvent as E};
+    let payload = |len: usize| {
+        if len > MAX_PAYLOAD {
+            Err(format!("a payload of {len} bytes (at most {MAX_PAYLOAD})"))
+        } else {
+            Ok(())
+        }
+    };
+    let t = match record {
+        Record::Header {
+            version,
+            modem,
+            front_end,
+            config,
+            ..
+        } => {
+            if version.is_empty()
+                || version.len() > 100
+                || !version.bytes().all(|b| b.is_ascii_graphic())
+            {
+                return Err(format!("bad version {version:?}"));
+            }
+            if *modem == 0 {
+                return Err("modem numbers start at 1".into());
+            }
+            if !FRONT_ENDS.contains(&front_end.as_str()) {
+                return Err(format!(
+                    "unknown front end {front_end:?} (one of {})",
+                    FRONT_ENDS.join(", ")
+                ));
+            }
+            crate::config::validate_modem(config).map_err(|e| format!("config: {e}"))?;
+            return Ok(());
+        }
+        Record::Radio { t, radio } => {
+            crate::config::validate_radio(radio).map_err(|e| e.to_string())?;
+            *t
+        }
+        Record::Host { t, data } => {
+            payload(data.len())?;
+            *t
+        }
+        Record::Net { t, event } => {
+            if let E::Data { data, .. } | E::Datagram { data, .. } = event {
+                payload(data.len())?;
+            }
+            *t
+        }
+        Record::NetCmd { t, cmd } => {
+            if let C::Send { data, .. } | C::SendTo { data, .. } = cmd {
+                payload(data.len())?;
+            }
+            *t
+        }
+        // Outputs are only compared, never fed to the modem: any size the file holds.
+        Record::Dtr { t, .. }
+        | Record::Timeout { t }
+        | Record::HostOut { t, .. }
+        | Record::End { t, .. } => *t,
+    };
+    if t < *last_t {
+        return Err(format!("time goes backwards ({t} ns after {last_t} ns)"));
+    }
+    *last_t = t;
+    Ok(())
 }
 
 /// What an identical replay went through.

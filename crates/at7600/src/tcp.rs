@@ -38,6 +38,19 @@ pub async fn serve(
 ) -> Result<()> {
     let listener = listen(addr).with_context(|| format!("cannot listen on {addr}"))?;
     let bound = listener.local_addr().context("listener address")?;
+    // Modems must not reach their own front end (a link to it would be a new modem).
+    let policy = match &network.backend {
+        crate::netstack::Backend::Real(net) => &net.config().policy,
+        crate::netstack::Backend::Sim(sim) => &sim.policy,
+    };
+    let _own = policy.own.add(bound);
+    if !bound.ip().is_loopback() && policy.allow.is_empty() && policy.deny.is_empty() {
+        tracing::warn!(
+            %bound,
+            "modems reachable from other hosts may reach every network this host can; \
+             consider --allow/--deny (docs/network.md)"
+        );
+    }
     println!("at7600: modems ready on tcp {bound}");
     let _ = std::io::stdout().flush();
 
@@ -96,7 +109,9 @@ pub async fn serve(
                     config.identity = config.identity.nth(n);
                     let network = network.clone();
                     let mut shutdown = shutdown.clone();
-                    modems.spawn_on(async move {
+                    // Every log line of this modem (its links' too) names it.
+                    let span = tracing::info_span!("modem", n = count);
+                    modems.spawn_on(tracing::Instrument::instrument(async move {
                         // Registered with the worker's own event loop, where its links live.
                         let mut stream = match tokio::net::TcpStream::from_std(stream) {
                             Ok(s) => s,
@@ -108,7 +123,7 @@ pub async fn serve(
                         let mut driver = Driver::new(config, &network, recorder);
                         let stop = driver.run(&mut stream, &mut shutdown).await;
                         tracing::info!(%peer, ?stop, "host gone, modem ends");
-                    }, workers.next_handle());
+                    }, span), workers.next_handle());
                 }
                 Err(e) if is_out_of_descriptors(&e) => {
                     if !at_limit {

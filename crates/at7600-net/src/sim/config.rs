@@ -79,6 +79,10 @@ pub struct SimConfig {
     /// Hosts that dial in to the modem's servers (`[[sim.client]]`).
     #[serde(rename = "client")]
     pub clients: Vec<ClientSpec>,
+    /// The destination policy, as on the real network (`[policy]` in the config file,
+    /// not `[sim]`).
+    #[serde(skip)]
+    pub policy: crate::Policy,
 }
 
 impl Default for SimConfig {
@@ -129,11 +133,18 @@ impl Default for SimConfig {
                 ),
             ],
             clients: Vec::new(),
+            policy: crate::Policy::default(),
         }
     }
 }
 
 impl SimConfig {
+    /// The address of a name or an IPv4 literal as the destination policy answers it
+    /// (see [`crate::Policy::answer`]).
+    pub fn resolve_allowed(&self, name: &str) -> Option<Ipv4Addr> {
+        self.policy.answer(name, self.resolve(name))
+    }
+
     /// The address of a name or an IPv4 literal; `None` if it does not resolve.
     pub fn resolve(&self, name: &str) -> Option<Ipv4Addr> {
         name.parse().ok().or_else(|| {

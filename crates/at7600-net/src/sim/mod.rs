@@ -253,7 +253,7 @@ impl SimNetwork {
                 self.servers.remove(&server);
             }
             NetCommand::Resolve { query, name } => {
-                let addr = self.config.resolve(&name);
+                let addr = self.config.resolve_allowed(&name);
                 let at = self.now + self.round_trip();
                 self.schedule(at, Action::Deliver(NetEvent::Resolved { query, addr }));
             }
@@ -316,7 +316,7 @@ impl SimNetwork {
             None => self.ephemeral(protocol),
         };
         let resolved = match &remote {
-            Some((name, rport)) => match self.config.resolve(name) {
+            Some((name, rport)) => match self.config.resolve_allowed(name) {
                 Some(ip) => Some(SocketAddrV4::new(ip, *rport)),
                 None => {
                     // A name costs a lookup round trip before it is known to be bad.
@@ -326,6 +326,12 @@ impl SimNetwork {
             },
             None => None,
         };
+        // The simulated world has none of the daemon's listeners: rules only.
+        if let Some(Err(why)) = resolved.map(|to| self.config.policy.check_with(to, |_| false)) {
+            tracing::info!(%conn, ?resolved, %why, "open refused by the destination policy");
+            let at = self.now + self.profile.setup();
+            return fail(self, at, OpenError::Refused);
+        }
         let needs_lookup = remote
             .as_ref()
             .is_some_and(|(name, _)| name.parse::<Ipv4Addr>().is_err());
@@ -455,6 +461,10 @@ impl SimNetwork {
             let Some(to) = to.or(c.remote) else {
                 return SendOutcome::Disconnected;
             };
+            if let Err(why) = self.config.policy.check_with(to, |_| false) {
+                tracing::info!(%conn, %to, %why, "datagram refused by the destination policy");
+                return SendOutcome::Disconnected;
+            }
             if let Some(at) = self.uplink(conn, data.len(), false) {
                 self.schedule(at, Action::DatagramAtPeer { conn, to, data });
             } else {

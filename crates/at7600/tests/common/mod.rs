@@ -51,15 +51,7 @@ impl Daemon {
             .stderr(Stdio::piped())
             .spawn()
             .expect("daemon starts");
-        let stderr = child.stderr.take().expect("stderr piped");
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Some(addr) = line.strip_prefix("at7600: control API on http://") {
-                    let _ = tx.send(addr.to_string());
-                }
-            }
-        });
+        let control = control_address(child.stderr.take().expect("stderr piped"));
         let stdout = child.stdout.take().expect("stdout piped");
         let mut line = String::new();
         BufReader::new(stdout)
@@ -70,7 +62,6 @@ impl Daemon {
             .last()
             .expect("address on the ready line")
             .to_string();
-        let control = rx.recv_timeout(WAIT).expect("control API address");
         (Daemon { child, addr }, control)
     }
 
@@ -97,6 +88,22 @@ impl Drop for Daemon {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The control API's `ADDR:PORT` from the daemon's standard error (its startup line);
+/// the rest of standard error is drained on a thread, so the daemon never blocks on it.
+pub fn control_address(stderr: std::process::ChildStderr) -> String {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(rest) = line.strip_prefix("at7600: control API on http://") {
+                // The address, then perhaps "(bearer token required)".
+                let addr = rest.split_whitespace().next().unwrap_or_default();
+                let _ = tx.send(addr.to_string());
+            }
+        }
+    });
+    rx.recv_timeout(WAIT).expect("control API address")
 }
 
 /// One modem seen from its host.
@@ -379,4 +386,48 @@ impl Port {
         self.write(line.as_bytes());
         self.read_until(until)
     }
+}
+
+/// Waits for `child` to exit, for at most `limit`; `None` (and the child killed) if it
+/// is still running then.
+pub fn wait_exit(child: &mut Child, limit: Duration) -> Option<std::process::ExitStatus> {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().expect("wait for the child") {
+            return Some(status);
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Runs `at7600 ARGS` to its end (bounded by [`WAIT`]): exit code, stdout, stderr.
+pub fn run_at7600(args: &[&std::ffi::OsStr]) -> (Option<i32>, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_at7600"))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("at7600 starts");
+    // Drain both pipes on threads so a chatty child cannot block on a full pipe.
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_string(&mut text);
+            }
+            text
+        })
+    };
+    let out = drain(child.stdout.take().map(|p| Box::new(p) as _));
+    let err = drain(child.stderr.take().map(|p| Box::new(p) as _));
+    let status = wait_exit(&mut child, WAIT).expect("at7600 finishes in time");
+    let out = out.join().expect("stdout reader");
+    let err = err.join().expect("stderr reader");
+    (status.code(), out, err)
 }

@@ -8,6 +8,7 @@ pub mod config;
 pub mod control;
 pub mod ctl;
 pub mod driver;
+pub mod fdio;
 pub mod lines;
 pub mod netstack;
 pub mod probe;

@@ -11,6 +11,7 @@
 //! reads and writes never wait for a peer) does the blocking pool remain.
 
 use crate::driver::{Driver, Stop};
+use crate::fdio::FdStream;
 use crate::netstack::NetSpec;
 use crate::record::Recorder;
 use anyhow::Result;
@@ -21,9 +22,8 @@ use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::path::Path;
 use std::pin::Pin;
-use std::task::{ready, Context, Poll};
+use std::task::{Context, Poll};
 use std::time::Duration;
-use tokio::io::unix::AsyncFd;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::watch;
 
@@ -120,7 +120,7 @@ impl Output {
 /// descriptor is duplicated and made non-blocking, and its flags are put back when this
 /// is dropped.
 pub struct NonBlockingFd {
-    fd: AsyncFd<OwnedFd>,
+    io: FdStream,
     /// The flags to put back on a shared description when dropped.
     restore: Option<OFlag>,
 }
@@ -147,9 +147,8 @@ impl NonBlockingFd {
             ));
         };
         // Fails for what epoll cannot watch (e.g. /dev/null): the caller falls back.
-        // SAFETY: `own` is an open descriptor owned by the AsyncFd for all its life.
-        let fd = unsafe { AsyncFd::register(own) }.map_err(io::Error::from)?;
-        Ok(NonBlockingFd { fd, restore })
+        let io = FdStream::register(own).map_err(|(_, e)| e)?;
+        Ok(NonBlockingFd { io, restore })
     }
 }
 
@@ -169,60 +168,36 @@ fn reopen(fd: BorrowedFd<'_>, access: OFlag) -> io::Result<OwnedFd> {
 impl Drop for NonBlockingFd {
     fn drop(&mut self) {
         if let Some(flags) = self.restore {
-            let _ = fcntl(self.fd.as_raw_fd(), FcntlArg::F_SETFL(flags));
+            let _ = fcntl(self.io.as_raw_fd(), FcntlArg::F_SETFL(flags));
         }
     }
 }
 
 impl AsyncRead for NonBlockingFd {
     fn poll_read(
-        self: Pin<&mut Self>,
+        mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        loop {
-            let mut guard = ready!(self.fd.poll_read_ready(cx))?;
-            let unfilled = buf.initialize_unfilled();
-            match guard
-                .try_io(|fd| nix::unistd::read(fd.as_raw_fd(), unfilled).map_err(io::Error::from))
-            {
-                Ok(Ok(n)) => {
-                    buf.advance(n);
-                    return Poll::Ready(Ok(()));
-                }
-                // A terminal whose other side is gone reads EIO: that is the end.
-                Ok(Err(e)) if e.raw_os_error() == Some(libc::EIO) => {
-                    return Poll::Ready(Ok(()));
-                }
-                Ok(Err(e)) => return Poll::Ready(Err(e)),
-                Err(_would_block) => continue,
-            }
-        }
+        Pin::new(&mut self.io).poll_read(cx, buf)
     }
 }
 
 impl AsyncWrite for NonBlockingFd {
     fn poll_write(
-        self: Pin<&mut Self>,
+        mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         data: &[u8],
     ) -> Poll<io::Result<usize>> {
-        loop {
-            let mut guard = ready!(self.fd.poll_write_ready(cx))?;
-            match guard.try_io(|fd| nix::unistd::write(fd, data).map_err(io::Error::from)) {
-                Ok(result) => return Poll::Ready(result),
-                Err(_would_block) => continue,
-            }
-        }
+        Pin::new(&mut self.io).poll_write(cx, data)
     }
 
-    /// Nothing is buffered here: what `poll_write` took is in the kernel.
-    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.io).poll_flush(cx)
     }
 
-    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.io).poll_shutdown(cx)
     }
 }
 

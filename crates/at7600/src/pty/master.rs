@@ -1,16 +1,13 @@
 //! The master side of a PTY: a plain descriptor while no host has the port, an async
 //! byte stream while one does.
 
+use crate::fdio::FdStream;
 use anyhow::{Context, Result};
 use nix::pty::openpty;
 use nix::sys::termios::{cfmakeraw, tcgetattr, tcsetattr, SetArg};
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::PathBuf;
-use std::pin::Pin;
-use std::task::{ready, Context as TaskContext, Poll};
-use tokio::io::unix::AsyncFd;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 /// A PTY master that is not registered with the event loop.
 pub struct PtyPort(OwnedFd);
@@ -50,93 +47,22 @@ impl PtyPort {
     }
 }
 
-/// The master while a host has the port: an async byte stream.
-pub struct PtyMaster {
-    fd: AsyncFd<OwnedFd>,
-}
+/// The master while a host has the port: an async byte stream (reading EIO, the host
+/// closed the port, is the end of input).
+pub type PtyMaster = FdStream;
 
-impl PtyMaster {
+impl PtyPort {
     /// Registers the master with the event loop (fresh readiness); gives the port back
     /// with the error if that fails.
-    pub fn register(port: PtyPort) -> Result<PtyMaster, (PtyPort, io::Error)> {
-        // SAFETY: the OwnedFd is open and owned by the AsyncFd until `deregister` takes
-        // it back; an OwnedFd always reports the same descriptor.
-        unsafe { AsyncFd::register(port.0) }
-            .map(|fd| PtyMaster { fd })
-            .map_err(|e| {
-                let (fd, e) = e.into_parts();
-                (PtyPort(fd), e)
-            })
-    }
-
-    /// Takes the master off the event loop (its sticky hang-up readiness goes with the
-    /// registration).
-    pub fn deregister(self) -> PtyPort {
-        PtyPort(self.fd.into_inner())
+    pub fn register(self) -> Result<PtyMaster, (PtyPort, io::Error)> {
+        FdStream::register(self.0).map_err(|(fd, e)| (PtyPort(fd), e))
     }
 }
 
-impl AsyncRead for PtyMaster {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut TaskContext<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        loop {
-            let mut guard = ready!(self.fd.poll_read_ready(cx))?;
-            let unfilled = buf.initialize_unfilled();
-            let result = guard.try_io(|fd| {
-                // SAFETY: reading into an initialised buffer of the given length.
-                let n = unsafe {
-                    libc::read(fd.as_raw_fd(), unfilled.as_mut_ptr().cast(), unfilled.len())
-                };
-                if n < 0 {
-                    Err(io::Error::last_os_error())
-                } else {
-                    Ok(n as usize)
-                }
-            });
-            match result {
-                Ok(Ok(n)) => {
-                    buf.advance(n);
-                    return Poll::Ready(Ok(()));
-                }
-                Ok(Err(e)) => return Poll::Ready(Err(e)),
-                Err(_would_block) => continue,
-            }
-        }
-    }
-}
-
-impl AsyncWrite for PtyMaster {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut TaskContext<'_>,
-        data: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        loop {
-            let mut guard = ready!(self.fd.poll_write_ready(cx))?;
-            let result = guard.try_io(|fd| {
-                // SAFETY: writing from a valid slice of the given length.
-                let n = unsafe { libc::write(fd.as_raw_fd(), data.as_ptr().cast(), data.len()) };
-                if n < 0 {
-                    Err(io::Error::last_os_error())
-                } else {
-                    Ok(n as usize)
-                }
-            });
-            match result {
-                Ok(r) => return Poll::Ready(r),
-                Err(_would_block) => continue,
-            }
-        }
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, _: &mut TaskContext<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, _: &mut TaskContext<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
+impl From<PtyMaster> for PtyPort {
+    /// Takes the master off the event loop: its sticky hang-up readiness goes with the
+    /// registration (see the module docs of `pty`).
+    fn from(master: PtyMaster) -> PtyPort {
+        PtyPort(master.into_inner())
     }
 }

@@ -16,7 +16,7 @@ use crate::record::{numbered, Recorder};
 use anyhow::{bail, Context, Result};
 use at7600_core::ModemConfig;
 use claim::Claim;
-use master::{PtyMaster, PtyPort};
+use master::PtyPort;
 use opens::OpenWatch;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -108,7 +108,7 @@ impl PtyModem {
             }
             first = false;
             // Registered afresh for every host: see the module docs.
-            let mut master = match PtyMaster::register(port) {
+            let mut master = match port.register() {
                 Ok(m) => m,
                 Err((p, e)) => {
                     tracing::error!(error = %e, "cannot register the PTY; retrying");
@@ -118,7 +118,7 @@ impl PtyModem {
                 }
             };
             let stop = driver.run(&mut master, &mut shutdown).await;
-            port = master.deregister();
+            port = PtyPort::from(master);
             if stop == Stop::Shutdown {
                 break;
             }

@@ -222,12 +222,16 @@ impl Carrier {
         }
     }
 
-    /// The connection broke while sending: what is queued can never be delivered.
+    /// The connection broke while sending: what is queued can never be delivered, and
+    /// further sends are refused. `PeerClosed` waits for the read side, though: bytes
+    /// that reached the socket before the peer went away (a server that answers and
+    /// closes while the client still writes) are still in its receive queue, and Linux
+    /// hands them out before the EOF or the reset. They reach the core first.
     fn fail_writes(&mut self, ctx: &mut TaskCtx) {
         self.write_failed = true;
         let dropped = self.queue.clear();
         ctx.shared.release(dropped);
-        ctx.peer_closed();
+        ctx.shared.set_dead();
     }
 
     /// Acknowledged = handed to the kernel minus what the kernel still holds unacked.

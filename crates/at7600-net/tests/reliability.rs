@@ -1,0 +1,126 @@
+//! The real backend when peers go away mid-transfer, when the modem goes away, and
+//! when strangers write to a UDP link: nothing received is lost, nothing confirmed is
+//! dropped, nothing foreign gets in. Loopback peers only; every wait is bounded.
+
+mod common;
+
+use common::*;
+use std::os::fd::AsRawFd;
+
+/// What the peer streams before it goes away.
+const STREAM: usize = 3 * 1024 * 1024;
+
+/// Bytes the peer's kernel has not had acknowledged yet (`SIOCOUTQ`).
+fn unacked(stream: &TcpStream) -> i32 {
+    let mut n: libc::c_int = 0;
+    // SAFETY: a live socket's fd; the ioctl writes one int.
+    let rc = unsafe { libc::ioctl(stream.as_raw_fd(), libc::TIOCOUTQ, &mut n) };
+    assert!(rc >= 0, "SIOCOUTQ failed");
+    n
+}
+
+/// How the peer ends the connection once its stream is out.
+#[derive(Clone, Copy, Debug)]
+enum Ending {
+    /// Closes normally (FIN), with our later sends then answered by a reset.
+    Fin,
+    /// Aborts (RST).
+    Rst,
+}
+
+/// The peer streams [`STREAM`] bytes, waits until the modem's kernel has all of them,
+/// then ends as told. It reads (and drops) what the modem sends meanwhile.
+async fn stream_then_end(mut peer: TcpStream, ending: Ending) {
+    let (mut rd, mut wr) = peer.split();
+    let drain = async {
+        let mut buf = vec![0u8; 64 * 1024];
+        while matches!(rd.read(&mut buf).await, Ok(n) if n > 0) {}
+    };
+    let write = async {
+        wr.write_all(&pattern(STREAM)).await.unwrap();
+    };
+    tokio::select! {
+        () = drain => panic!("the modem closed first"),
+        () = write => {}
+    }
+    for _ in 0..500 {
+        if unacked(&peer) == 0 {
+            break;
+        }
+        sleep(Duration::from_millis(10)).await;
+    }
+    if let Ending::Rst = ending {
+        socket2::SockRef::from(&peer)
+            .set_linger(Some(Duration::ZERO))
+            .unwrap();
+    }
+    drop(peer);
+}
+
+/// Issue 9 item 3: the host keeps sending while the peer streams and goes away. Every
+/// byte the peer sent reaches the modem, in order, before `PeerClosed`.
+async fn received_bytes_survive_a_failed_send(ending: Ending) {
+    let (mut net, mut ev) = modem();
+    let peer = connected(&mut net, &mut ev, 1).await;
+    let c = ConnId(1);
+    let peer_task = tokio::spawn(stream_then_end(peer, ending));
+    let mut got = Vec::with_capacity(STREAM);
+    let mut writable = true;
+    let mut failed_sends = 0u32;
+    let closed = 'events: {
+        for _ in 0..200_000 {
+            if writable {
+                net.execute(NetCommand::Send {
+                    conn: c,
+                    data: vec![b'x'; 1000],
+                });
+            }
+            // Sends go on until they fail; then only the events are drained.
+            let wait = if failed_sends > 0 {
+                WAIT
+            } else {
+                Duration::from_millis(20)
+            };
+            let Ok(event) = timeout(wait, ev.recv()).await else {
+                continue;
+            };
+            match event.expect("event channel closed") {
+                NetEvent::Data { conn, data } if conn == c => {
+                    got.extend_from_slice(&data);
+                    // A host slower than the network: the rest waits in the socket.
+                    sleep(Duration::from_millis(2)).await;
+                }
+                NetEvent::SendDone { outcome, .. } => match outcome {
+                    SendOutcome::Accepted => {}
+                    SendOutcome::Full => writable = false,
+                    SendOutcome::Disconnected => {
+                        failed_sends += 1;
+                        writable = false;
+                    }
+                },
+                NetEvent::Writable { .. } => writable = failed_sends == 0,
+                NetEvent::PeerClosed { conn } if conn == c => break 'events true,
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        false
+    };
+    assert!(closed, "no PeerClosed");
+    timeout(WAIT, peer_task).await.unwrap().unwrap();
+    assert_eq!(
+        got.len(),
+        STREAM,
+        "{ending:?}: bytes lost before PeerClosed"
+    );
+    assert!(got == pattern(STREAM), "{ending:?}: bytes reordered");
+}
+
+#[tokio::test]
+async fn peer_fin_while_the_host_sends_loses_no_received_byte() {
+    received_bytes_survive_a_failed_send(Ending::Fin).await;
+}
+
+#[tokio::test]
+async fn peer_rst_while_the_host_sends_loses_no_received_byte() {
+    received_bytes_survive_a_failed_send(Ending::Rst).await;
+}

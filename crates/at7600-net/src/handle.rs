@@ -139,14 +139,8 @@ impl NetHandle {
                     }
                 }
             }
-            NetCommand::Send { conn, data } => {
-                let outcome = self.enqueue(conn, None, data);
-                self.send_done(conn, outcome);
-            }
-            NetCommand::SendTo { conn, to, data } => {
-                let outcome = self.enqueue(conn, Some(to), data);
-                self.send_done(conn, outcome);
-            }
+            NetCommand::Send { conn, data } => self.send(conn, None, data),
+            NetCommand::SendTo { conn, to, data } => self.send(conn, Some(to), data),
             NetCommand::Close { conn } => {
                 let delivered = self
                     .conns
@@ -190,38 +184,63 @@ impl NetHandle {
     }
 
     /// Takes a send into the connection's queue, or says why not.
-    fn enqueue(&mut self, conn: ConnId, to: Option<SocketAddrV4>, data: Vec<u8>) -> SendOutcome {
+    ///
+    /// `SendDone` goes on the event channel *before* the bytes go to the connection's
+    /// task: once the task has them, the peer may answer at once, and the answer's
+    /// `Data` must never overtake the report of the send that caused it (the task runs
+    /// on another thread, and this one may be preempted between the two steps).
+    fn send(&mut self, conn: ConnId, to: Option<SocketAddrV4>, data: Vec<u8>) {
+        let (outcome, admitted) = match self.admit(conn, to, data) {
+            Ok(admitted) => (SendOutcome::Accepted, Some(admitted)),
+            Err(outcome) => (outcome, None),
+        };
+        self.send_done(conn, outcome);
+        let Some((cmd, len)) = admitted else {
+            return;
+        };
+        let Some(entry) = self.conns.get(&conn) else {
+            return;
+        };
+        if entry.tx.send(cmd).is_err() {
+            // The task ended between the check and now: it was closing or broken, and
+            // its `PeerClosed` or `Closed` tells the core so.
+            tracing::debug!(%conn, "send raced with the connection's end; bytes dropped");
+            entry.shared.release(len);
+        }
+    }
+
+    /// Decides a send: the command for the task and its length when the bytes fit in
+    /// the connection's queue (they are counted there), or the outcome that refuses it.
+    fn admit(
+        &self,
+        conn: ConnId,
+        to: Option<SocketAddrV4>,
+        data: Vec<u8>,
+    ) -> Result<(Cmd, usize), SendOutcome> {
         let Some(entry) = self.conns.get(&conn) else {
             tracing::debug!(%conn, "send on an unknown connection");
-            return SendOutcome::Disconnected;
+            return Err(SendOutcome::Disconnected);
         };
+        let len = data.len();
         let cmd = match (to, entry.udp_fixed_remote) {
             (None, None | Some(true)) => Cmd::Data(data),
             (Some(to), Some(_)) => Cmd::Datagram(to, data),
             (None, Some(false)) => {
                 tracing::warn!(%conn, "Send on a UDP socket without a fixed remote");
-                return SendOutcome::Disconnected;
+                return Err(SendOutcome::Disconnected);
             }
             (Some(_), None) => {
                 tracing::warn!(%conn, "SendTo on a TCP connection");
-                return SendOutcome::Disconnected;
+                return Err(SendOutcome::Disconnected);
             }
         };
-        if entry.shared.is_dead() {
-            return SendOutcome::Disconnected;
+        if entry.shared.is_dead() || entry.tx.is_closed() {
+            return Err(SendOutcome::Disconnected);
         }
-        let len = match &cmd {
-            Cmd::Data(d) | Cmd::Datagram(_, d) => d.len(),
-            _ => 0,
-        };
         if !entry.shared.reserve(len, self.config.send_queue_cap) {
-            return SendOutcome::Full;
+            return Err(SendOutcome::Full);
         }
-        if entry.tx.send(cmd).is_err() {
-            entry.shared.release(len);
-            return SendOutcome::Disconnected;
-        }
-        SendOutcome::Accepted
+        Ok((cmd, len))
     }
 
     /// Reports a send's outcome; after `Full`, owes the connection's `Writable`.

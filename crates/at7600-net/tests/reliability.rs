@@ -124,3 +124,53 @@ async fn peer_fin_while_the_host_sends_loses_no_received_byte() {
 async fn peer_rst_while_the_host_sends_loses_no_received_byte() {
     received_bytes_survive_a_failed_send(Ending::Rst).await;
 }
+
+/// An echo peer: sends back everything it reads until the modem closes.
+async fn echo(mut peer: TcpStream) {
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        match peer.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => {
+                if peer.write_all(&buf[..n]).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Issue 9 item 6: the report of a send comes before the peer's answer to it. A reply
+/// needs a round trip; so does the event that carries it. Repeated, since the backend
+/// runs its sockets on other threads.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn send_done_always_comes_before_the_echo() {
+    let (mut net, mut ev) = modem();
+    let peer = connected(&mut net, &mut ev, 1).await;
+    let c = ConnId(1);
+    tokio::spawn(echo(peer));
+    for round in 0..500u32 {
+        let data = round.to_be_bytes().to_vec();
+        net.execute(NetCommand::Send {
+            conn: c,
+            data: data.clone(),
+        });
+        let mut reported = false;
+        let mut got = Vec::new();
+        while got.len() < data.len() {
+            match next(&mut ev).await {
+                NetEvent::SendDone { outcome, .. } => {
+                    assert_eq!(outcome, SendOutcome::Accepted);
+                    reported = true;
+                }
+                NetEvent::Data { data, .. } => {
+                    assert!(reported, "round {round}: the echo came before SendDone");
+                    got.extend_from_slice(&data);
+                }
+                NetEvent::AckStatus { .. } => {}
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        assert_eq!(got, data);
+    }
+}

@@ -129,6 +129,8 @@ struct Carrier {
     write_failed: bool,
     /// Bytes handed to the kernel since open.
     written: u64,
+    /// The acknowledged count the core was last told of unasked (see `Carrier::read`).
+    acked_told: u64,
 }
 
 impl Carrier {
@@ -196,6 +198,7 @@ impl Carrier {
                 if n < READ_CHUNK / 2 {
                     buf.shrink_to_fit();
                 }
+                self.tell_acked(ctx, stream);
                 self.pending = Some(buf);
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
@@ -232,6 +235,28 @@ impl Carrier {
         let dropped = self.queue.clear();
         ctx.shared.release(dropped);
         ctx.shared.set_dead();
+    }
+
+    /// Before received bytes go to the core: what the peer acknowledged, if that grew.
+    /// A segment carries the ACK of everything its sender had received, and the kernel
+    /// takes the ACK before it queues the bytes; so a reply's ACK is known when the reply
+    /// is read, and told first, a `AT+CIPSENDMODE=1` report comes before the answer to
+    /// its send. One ioctl per read, and only while sent bytes are unacknowledged.
+    fn tell_acked(&mut self, ctx: &TaskCtx, stream: &TcpStream) {
+        if self.written == self.acked_told {
+            return;
+        }
+        let Ok(unacked) = sys::unacked_bytes(stream) else {
+            return;
+        };
+        let acked = self.written.saturating_sub(unacked);
+        if acked > self.acked_told {
+            self.acked_told = acked;
+            ctx.send(NetEvent::AckStatus {
+                conn: ctx.conn,
+                acked,
+            });
+        }
     }
 
     /// Acknowledged = handed to the kernel minus what the kernel still holds unacked.

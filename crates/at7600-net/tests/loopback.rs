@@ -475,6 +475,7 @@ async fn server_accepts_and_stops() {
             }
             // Connections made while the listener was closing.
             NetEvent::Accepted { .. } => {}
+            NetEvent::AckStatus { .. } => {}
             other => panic!("unexpected {other:?}"),
         }
     }

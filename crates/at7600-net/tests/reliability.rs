@@ -99,6 +99,7 @@ async fn received_bytes_survive_a_failed_send(ending: Ending) {
                     }
                 },
                 NetEvent::Writable { .. } => writable = failed_sends == 0,
+                NetEvent::AckStatus { .. } => {}
                 NetEvent::PeerClosed { conn } if conn == c => break 'events true,
                 other => panic!("unexpected {other:?}"),
             }
@@ -172,5 +173,38 @@ async fn send_done_always_comes_before_the_echo() {
             }
         }
         assert_eq!(got, data);
+    }
+}
+
+/// Issue 9 item 6, `AT+CIPSENDMODE=1`: the report waits for the peer's ACK, and a
+/// reply carries that ACK. So the backend tells the acknowledged count before the
+/// reply's bytes, unasked.
+#[tokio::test]
+async fn the_ack_a_reply_carries_is_told_before_the_reply() {
+    let (mut net, mut ev) = modem();
+    let peer = connected(&mut net, &mut ev, 1).await;
+    let c = ConnId(1);
+    tokio::spawn(echo(peer));
+    let mut sent = 0u64;
+    for round in 0..50u32 {
+        let data = round.to_be_bytes().to_vec();
+        net.execute(NetCommand::Send {
+            conn: c,
+            data: data.clone(),
+        });
+        sent += data.len() as u64;
+        let mut acked = 0;
+        let mut got = Vec::new();
+        while got.len() < data.len() {
+            match next(&mut ev).await {
+                NetEvent::SendDone { .. } => {}
+                NetEvent::AckStatus { acked: a, .. } => acked = a,
+                NetEvent::Data { data, .. } => {
+                    assert_eq!(acked, sent, "round {round}: the reply came before its ACK");
+                    got.extend_from_slice(&data);
+                }
+                other => panic!("unexpected {other:?}"),
+            }
+        }
     }
 }

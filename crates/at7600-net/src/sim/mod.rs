@@ -81,6 +81,8 @@ struct Conn {
     held: VecDeque<NetEvent>,
     unacked: usize,
     acked: u64,
+    /// The acknowledged count the modem was last told (`AckStatus`).
+    acked_told: u64,
     full: bool,
     /// Arrival times, so a stream never overtakes itself.
     up_last: Instant,
@@ -109,6 +111,7 @@ impl Conn {
             held: VecDeque::new(),
             unacked: 0,
             acked: 0,
+            acked_told: 0,
             full: false,
             up_last: Duration::ZERO,
             down_last: Duration::ZERO,
@@ -225,7 +228,10 @@ impl SimNetwork {
                 self.ready.push_back(NetEvent::Closed { conn });
             }
             NetCommand::QueryAck { conn } => {
-                let acked = self.conns.get(&conn).map_or(0, |c| c.acked);
+                let acked = self.conns.get_mut(&conn).map_or(0, |c| {
+                    c.acked_told = c.acked;
+                    c.acked
+                });
                 self.ready.push_back(NetEvent::AckStatus { conn, acked });
             }
             NetCommand::PauseRead { conn } => {
@@ -595,9 +601,8 @@ impl SimNetwork {
                     }
                     _ => Vec::new(),
                 };
-                if !reply.is_empty() {
-                    self.downlink(conn, self.now, &reply, None);
-                }
+                // The ACK leaves with (or before) the reply, so it is scheduled first:
+                // at the same instant it runs first.
                 let back = self.now + self.profile.one_way();
                 self.schedule(
                     back,
@@ -606,6 +611,9 @@ impl SimNetwork {
                         len: data.len(),
                     },
                 );
+                if !reply.is_empty() {
+                    self.downlink(conn, self.now, &reply, None);
+                }
             }
             Action::Acked { conn, len } => {
                 let cap = self.config.send_queue_cap;
@@ -646,6 +654,16 @@ impl SimNetwork {
                 };
                 if let NetEvent::Data { data, .. } | NetEvent::Datagram { data, .. } = &event {
                     self.stats.bytes_down += data.len() as u64;
+                }
+                // A segment carries the peer's ACK of everything it got before sending
+                // it: the modem learns of the ACK no later than of the data (so a
+                // `AT+CIPSENDMODE=1` report never comes after the echo it caused).
+                if c.acked > c.acked_told {
+                    c.acked_told = c.acked;
+                    self.ready.push_back(NetEvent::AckStatus {
+                        conn,
+                        acked: c.acked,
+                    });
                 }
                 if c.paused {
                     c.held.push_back(event);

@@ -81,12 +81,14 @@ pub async fn connected(net: &mut NetHandle, events: &mut NetEvents, conn: u64) -
     peer
 }
 
-/// Collects `Data` for `conn` until `len` bytes arrived.
+/// Collects `Data` for `conn` until `len` bytes arrived (skipping its `AckStatus`).
 pub async fn read_data(events: &mut NetEvents, conn: ConnId, len: usize) -> Vec<u8> {
     let mut got = Vec::new();
     while got.len() < len {
         match next(events).await {
             NetEvent::Data { conn: c, data } if c == conn => got.extend_from_slice(&data),
+            // Told unasked whenever received bytes carry a new ACK.
+            NetEvent::AckStatus { conn: c, .. } if c == conn => {}
             other => panic!("expected Data, got {other:?}"),
         }
     }

@@ -2,23 +2,13 @@
 //! a send's report comes before the peer's answer to it, and a peer or a host that
 //! does not read stops the other side within a window. Virtual time, no sockets.
 
-use at7600_core::ModemConfig;
-use at7600_net::sim::SimConfig;
-use at7600_net::{LinkProfile, Sim};
 use std::time::Duration;
 
-const S: Duration = Duration::from_secs(1);
+mod common;
 
-/// A modem with its network open, on `profile`, echo off.
-fn sim(profile: &str, seed: u64) -> Sim {
-    let profile = LinkProfile::named(profile).unwrap();
-    let mut sim = Sim::new(ModemConfig::default(), SimConfig::default(), profile, seed);
-    sim.host("ATE0\r");
-    sim.host("AT+NETOPEN\r");
-    assert!(sim.run_until("+NETOPEN: 0", 10 * S));
-    sim.take_output();
-    sim
-}
+use common::sim;
+
+const S: Duration = Duration::from_secs(1);
 
 /// §2.2 `AT+CIPSENDMODE=1`: the report waits for the peer's ACK; the peer's echo
 /// carries that ACK, so the report still comes before the echo, on every profile.

@@ -1,9 +1,9 @@
 //! Shared helpers of the real backend's tests: a modem's network, loopback peers, and
 //! bounded waits for its events.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 pub use at7600_core::io::SocketOptions;
-#[allow(unused_imports)]
+
 pub use at7600_core::{ConnId, NetCommand, NetEvent, OpenError, Protocol, SendOutcome};
 pub use at7600_net::{NetConfig, NetEvents, NetHandle, RealNetwork};
 pub use std::net::{Ipv4Addr, SocketAddrV4};
@@ -97,4 +97,21 @@ pub async fn read_data(events: &mut NetEvents, conn: ConnId, len: usize) -> Vec<
 
 pub fn pattern(len: usize) -> Vec<u8> {
     (0..len).map(|i| (i % 251) as u8).collect()
+}
+
+/// A modem on the simulated network with the default world, on the named link
+/// `profile`, echo off, its network open.
+pub fn sim(profile: &str, seed: u64) -> at7600_net::Sim {
+    let profile = at7600_net::LinkProfile::named(profile).unwrap();
+    let mut sim = at7600_net::Sim::new(
+        at7600_core::ModemConfig::default(),
+        at7600_net::sim::SimConfig::default(),
+        profile,
+        seed,
+    );
+    sim.host("ATE0\r");
+    sim.host("AT+NETOPEN\r");
+    assert!(sim.run_until("+NETOPEN: 0", Duration::from_secs(10)));
+    sim.take_output();
+    sim
 }

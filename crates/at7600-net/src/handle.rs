@@ -12,14 +12,22 @@ use std::collections::HashMap;
 use std::net::{SocketAddr, SocketAddrV4};
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::TcpSocket;
 use tokio::runtime::Handle;
 use tokio::sync::{mpsc, oneshot};
+use tokio_util::task::TaskTracker;
+
+/// How much longer than [`NetConfig::close_flush_timeout`] [`RealNetwork::shutdown`]
+/// waits: a connection's flush is bounded by that timeout, the rest is its shutdown.
+const SHUTDOWN_MARGIN: Duration = Duration::from_secs(1);
 
 /// The host's real network, shared by all modems of a process. Cheap to clone.
 #[derive(Clone, Debug, Default)]
 pub struct RealNetwork {
     config: Arc<NetConfig>,
+    /// Every task of every modem, so that shutdown can wait for their last flushes.
+    tasks: TaskTracker,
 }
 
 impl RealNetwork {
@@ -29,7 +37,27 @@ impl RealNetwork {
         config.read_credit = config.read_credit.max(64 * 1024);
         RealNetwork {
             config: Arc::new(config),
+            tasks: TaskTracker::new(),
         }
+    }
+
+    /// Waits until every connection of the modems already ended (their [`NetHandle`]s
+    /// dropped) has handed its queued bytes to the kernel and shut down, as `Close`
+    /// does, or until [`NetConfig::close_flush_timeout`] (plus a second) has passed.
+    /// Bytes a send confirmed are thus not lost when the process exits. Returns whether
+    /// everything ended in time. Call it after the modems are gone, before exiting.
+    pub async fn shutdown(&self) -> bool {
+        self.tasks.close();
+        let limit = self.config.close_flush_timeout + SHUTDOWN_MARGIN;
+        let done = tokio::time::timeout(limit, self.tasks.wait()).await.is_ok();
+        if !done {
+            tracing::warn!(
+                left = self.tasks.len(),
+                "network tasks still flushing at shutdown; exiting anyway"
+            );
+        }
+        self.tasks.reopen();
+        done
     }
 
     /// The settings in force.
@@ -55,6 +83,7 @@ impl RealNetwork {
             register,
             registrations,
             next_accept: Arc::new(AtomicU64::new(0)),
+            tasks: self.tasks.clone(),
         };
         (handle, rx)
     }
@@ -64,7 +93,8 @@ impl RealNetwork {
 ///
 /// [`NetHandle::execute`] never blocks: it answers at once what it can (sends, attach)
 /// and hands the rest to one task per connection or server. Dropping the handle closes
-/// every connection and server of the modem.
+/// every connection and server of the modem: each connection first hands its queued
+/// bytes to the kernel, as on `Close` (see [`RealNetwork::shutdown`]).
 #[derive(Debug)]
 pub struct NetHandle {
     config: Arc<NetConfig>,
@@ -76,6 +106,7 @@ pub struct NetHandle {
     register: mpsc::UnboundedSender<Registration>,
     registrations: mpsc::UnboundedReceiver<Registration>,
     next_accept: Arc<AtomicU64>,
+    tasks: TaskTracker,
 }
 
 impl NetHandle {
@@ -119,12 +150,8 @@ impl NetHandle {
                 let task = TaskCtx::new(conn, self.events.clone(), shared, rx, self.config.clone());
                 match (protocol, remote) {
                     (Protocol::Tcp, Some(remote)) => {
-                        self.runtime.spawn(tcp::run_client(
-                            task,
-                            remote,
-                            local_port,
-                            options.retries,
-                        ));
+                        let run = tcp::run_client(task, remote, local_port, options.retries);
+                        self.tasks.spawn_on(run, &self.runtime);
                     }
                     (Protocol::Tcp, None) => {
                         tracing::warn!(%conn, "TCP open without a remote");
@@ -135,7 +162,8 @@ impl NetHandle {
                         });
                     }
                     (Protocol::Udp, remote) => {
-                        self.runtime.spawn(udp::run(task, remote, local_port));
+                        let run = udp::run(task, remote, local_port);
+                        self.tasks.spawn_on(run, &self.runtime);
                     }
                 }
             }
@@ -175,10 +203,11 @@ impl NetHandle {
             NetCommand::Resolve { query, name } => {
                 let events = self.events.clone();
                 let timeout = self.config.dns_timeout;
-                self.runtime.spawn(async move {
+                let lookup = async move {
                     let addr = resolve_v4(&name, timeout).await;
                     events.send(NetEvent::Resolved { query, addr });
-                });
+                };
+                self.tasks.spawn_on(lookup, &self.runtime);
             }
         }
     }
@@ -298,8 +327,10 @@ impl NetHandle {
                     config: self.config.clone(),
                     next_accept: self.next_accept.clone(),
                     register: self.register.clone(),
+                    tasks: self.tasks.clone(),
                 };
-                self.runtime.spawn(server::run(ctx, listener, stop_rx));
+                self.tasks
+                    .spawn_on(server::run(ctx, listener, stop_rx), &self.runtime);
                 self.servers.insert(server, stop_tx);
                 tracing::debug!(server, %addr, "listening");
                 self.events.send(NetEvent::Listening { server });

@@ -23,6 +23,8 @@ pub(crate) struct ServerCtx {
     pub(crate) config: Arc<NetConfig>,
     pub(crate) next_accept: Arc<AtomicU64>,
     pub(crate) register: mpsc::UnboundedSender<Registration>,
+    /// Where the accepted connections' tasks are counted (see `RealNetwork::shutdown`).
+    pub(crate) tasks: tokio_util::task::TaskTracker,
 }
 
 /// Accepts until `stop` fires or is dropped (`Unlisten`, or the modem ended).
@@ -46,7 +48,7 @@ pub(crate) async fn run(ctx: ServerCtx, listener: TcpListener, mut stop: oneshot
                     tracing::debug!(server = ctx.server, %conn, %peer, "accepted");
                     ctx.events.send(NetEvent::Accepted { server: ctx.server, conn, peer });
                     let task = TaskCtx::new(conn, ctx.events.clone(), shared, rx, ctx.config.clone());
-                    tokio::spawn(tcp::run_accepted(task, stream));
+                    ctx.tasks.spawn(tcp::run_accepted(task, stream));
                 }
                 Ok((_, peer)) => tracing::debug!(server = ctx.server, %peer, "IPv6 client dropped"),
                 Err(e) => {

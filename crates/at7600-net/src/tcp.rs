@@ -143,8 +143,11 @@ impl Carrier {
             let want_write = !self.queue.is_empty() && !self.write_failed;
             tokio::select! {
                 cmd = ctx.cmds.recv() => match cmd {
+                    // The modem is gone (host hung up, shutdown): what its sends confirmed
+                    // still goes out, as on `Close`.
                     None => {
-                        tracing::debug!(conn = %ctx.conn, "modem gone, dropping connection");
+                        tracing::debug!(conn = %ctx.conn, "modem gone, flushing and closing");
+                        self.close(&mut ctx, stream).await;
                         return;
                     }
                     Some(Cmd::Close) => {

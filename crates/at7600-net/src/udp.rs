@@ -110,8 +110,8 @@ impl Udp {
             let want_write = !self.queue.is_empty();
             tokio::select! {
                 cmd = ctx.cmds.recv() => match cmd {
-                    None => return,
-                    Some(Cmd::Close) => {
+                    // The modem is gone: confirmed datagrams still go out, as on `Close`.
+                    None | Some(Cmd::Close) => {
                         self.close(&mut ctx).await;
                         return;
                     }

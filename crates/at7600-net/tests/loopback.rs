@@ -543,6 +543,11 @@ async fn dropping_the_handle_closes_everything() {
         );
         sleep(Duration::from_millis(20)).await;
     }
-    // With every task gone the event stream ends.
+    // Each connection flushed and closed as on `Close`; with every task gone the event
+    // stream ends.
+    assert_eq!(
+        timeout(WAIT, ev.recv()).await.unwrap(),
+        Some(NetEvent::Closed { conn: ConnId(15) })
+    );
     assert!(timeout(WAIT, ev.recv()).await.unwrap().is_none());
 }

@@ -66,6 +66,11 @@ async fn serve(args: ServeArgs, settings: config::Settings) -> Result<()> {
             Backend::Sim(sim)
         }
     };
+    // Kept to wait, after the front end, for the connections' last flushes.
+    let real = match &backend {
+        Backend::Real(network) => Some(network.clone()),
+        Backend::Sim(_) => None,
+    };
     tracing::info!(network = ?args.network, link = ?settings.link, "network");
     let control = match args.control {
         Some(addr) => {
@@ -125,6 +130,9 @@ async fn serve(args: ServeArgs, settings: config::Settings) -> Result<()> {
         pty::serve(&link, settings.modem, network, record, stop_rx).await
     };
     tracing::debug!("front end ended");
+    if let Some(network) = real {
+        network.shutdown().await;
+    }
     result
 }
 

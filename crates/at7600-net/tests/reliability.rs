@@ -208,3 +208,79 @@ async fn the_ack_a_reply_carries_is_told_before_the_reply() {
         }
     }
 }
+
+/// Opens UDP link `conn` (to `remote` if given); returns its local port.
+async fn open_udp(
+    net: &mut NetHandle,
+    events: &mut NetEvents,
+    conn: u64,
+    remote: Option<SocketAddrV4>,
+) -> u16 {
+    net.execute(NetCommand::Open {
+        conn: ConnId(conn),
+        protocol: Protocol::Udp,
+        remote: remote.map(|r| (r.ip().to_string(), r.port())),
+        local_port: None,
+        options: options(),
+    });
+    match next(events).await {
+        NetEvent::Opened {
+            conn: c,
+            local_port,
+            ..
+        } if c == ConnId(conn) => local_port,
+        other => panic!("expected Opened, got {other:?}"),
+    }
+}
+
+async fn udp_peer() -> (UdpSocket, SocketAddrV4) {
+    let socket = UdpSocket::bind((LOCAL, 0)).await.unwrap();
+    let addr = match socket.local_addr().unwrap() {
+        std::net::SocketAddr::V4(a) => a,
+        other => panic!("not IPv4: {other}"),
+    };
+    (socket, addr)
+}
+
+/// Issue 9 item 9: a UDP link with a fixed remote takes datagrams from that remote
+/// only; a stranger writing to its port is not taken for the peer.
+#[tokio::test]
+async fn udp_link_with_a_fixed_remote_hears_only_that_remote() {
+    let (mut net, mut ev) = modem();
+    let (peer, peer_addr) = udp_peer().await;
+    let (stranger, _) = udp_peer().await;
+    let port = open_udp(&mut net, &mut ev, 1, Some(peer_addr)).await;
+    let modem_addr = SocketAddrV4::new(LOCAL, port);
+    stranger.send_to(b"spoof", modem_addr).await.unwrap();
+    peer.send_to(b"real", modem_addr).await.unwrap();
+    match next(&mut ev).await {
+        NetEvent::Datagram { from, data, .. } => {
+            assert_eq!((from, data.as_slice()), (peer_addr, &b"real"[..]));
+        }
+        other => panic!("expected the remote's datagram, got {other:?}"),
+    }
+    silent(&mut ev, Duration::from_millis(100)).await;
+}
+
+/// Issue 9 item 9: a UDP link without a remote is bound to the configured address
+/// (`NetConfig::server_bind`, loopback 127.0.0.1 by default), not to every address.
+#[tokio::test]
+async fn udp_link_without_a_remote_is_bound_where_configured() {
+    let (mut net, mut ev) = modem();
+    let (sender, sender_addr) = udp_peer().await;
+    let port = open_udp(&mut net, &mut ev, 2, None).await;
+    // Another loopback address of the host: not the configured one.
+    let other = SocketAddrV4::new(Ipv4Addr::new(127, 0, 0, 2), port);
+    sender.send_to(b"elsewhere", other).await.unwrap();
+    sender
+        .send_to(b"here", SocketAddrV4::new(LOCAL, port))
+        .await
+        .unwrap();
+    match next(&mut ev).await {
+        NetEvent::Datagram { from, data, .. } => {
+            assert_eq!((from, data.as_slice()), (sender_addr, &b"here"[..]));
+        }
+        other => panic!("expected the datagram to 127.0.0.1, got {other:?}"),
+    }
+    silent(&mut ev, Duration::from_millis(100)).await;
+}

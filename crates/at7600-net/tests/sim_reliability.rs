@@ -34,3 +34,59 @@ fn cipsendmode_1_report_comes_before_the_echo() {
         }
     }
 }
+
+/// Bytes in `n`-th position of what the host writes, so order is checked too.
+fn stream_byte(n: usize) -> u8 {
+    (n % 251) as u8
+}
+
+/// Issue 9 item 5, data mode (clarifications §2): a host that writes to an echo peer
+/// and never reads. Its output stops the modem reading, the window stops the echo, the
+/// echo stops reading the modem's bytes, the modem's sends are refused and the host's
+/// writes are held back: every queue stays bounded. Once the host reads again, it gets
+/// every byte it wrote, in order.
+#[test]
+fn a_host_that_does_not_read_stops_the_echo_and_its_own_writes() {
+    let mut sim = sim("lte-cat1", 3);
+    // Transparent mode is chosen before the network opens.
+    sim.host("AT+NETCLOSE\r");
+    assert!(sim.run_until("+NETCLOSE: 0", 10 * S));
+    sim.host("AT+CIPMODE=1\r");
+    sim.host("AT+NETOPEN\r");
+    assert!(sim.run_until("+NETOPEN: 0", 10 * S));
+    sim.host("AT+CIPOPEN=0,\"TCP\",\"echo.sim\",7\r");
+    assert!(sim.run_until("CONNECT 115200\r\n", 30 * S));
+    sim.take_output();
+    sim.set_host_reading(false);
+    let mut written = 0usize;
+    let mut most_queued = 0;
+    // 20 s of a host writing 1 KiB whenever the modem takes input.
+    for _ in 0..2000 {
+        if sim.modem.wants_host_input() {
+            let chunk: Vec<u8> = (written..written + 1024).map(stream_byte).collect();
+            sim.host(&chunk);
+            written += chunk.len();
+        }
+        sim.run_for(Duration::from_millis(10));
+        most_queued = most_queued.max(sim.net.queued_bytes());
+    }
+    let window = at7600_net::sim::WINDOW + at7600_net::sim::PEER_BUFFER;
+    let cap = sim.net.config().send_queue_cap;
+    assert!(
+        most_queued <= window + cap + 1400,
+        "the simulated network held {most_queued} bytes"
+    );
+    assert!(
+        sim.net.stats().bytes_up < 1024 * 1024,
+        "{} bytes sent to a peer that could not answer",
+        sim.net.stats().bytes_up
+    );
+    sim.set_host_reading(true);
+    sim.run_for(60 * S);
+    let out = sim.take_output();
+    assert_eq!(out.len(), written, "bytes lost or invented");
+    assert!(
+        out.iter().enumerate().all(|(i, &b)| b == stream_byte(i)),
+        "bytes reordered"
+    );
+}

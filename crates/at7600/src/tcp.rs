@@ -5,6 +5,7 @@ use crate::netstack::NetSpec;
 use crate::record::{numbered, Recorder};
 use anyhow::{Context, Result};
 use at7600_core::ModemConfig;
+use at7600_net::AcceptBackoff;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::Path;
@@ -33,6 +34,7 @@ pub async fn serve(
 
     let mut modems = JoinSet::new();
     let mut count: u64 = 0;
+    let mut backoff = AcceptBackoff::new();
     loop {
         tokio::select! {
             changed = shutdown.changed() => if changed.is_err() || *shutdown.borrow() {
@@ -40,6 +42,7 @@ pub async fn serve(
             },
             accepted = listener.accept() => match accepted {
                 Ok((mut stream, peer)) => {
+                    backoff.succeeded("hosts");
                     tracing::info!(%peer, "host connected");
                     let _ = stream.set_nodelay(true);
                     count += 1;
@@ -62,9 +65,8 @@ pub async fn serve(
                     });
                 }
                 Err(e) => {
-                    // Out of descriptors, say: back off rather than spin.
-                    tracing::warn!(error = %e, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    // Out of descriptors, say: back off rather than spin (logged once).
+                    tokio::time::sleep(backoff.failed("hosts", &e)).await;
                 }
             },
             // Reap finished modems so the set does not grow with every connection.

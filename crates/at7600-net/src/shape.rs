@@ -6,6 +6,12 @@
 //!
 //! Loss on a real TCP connection is shown as one retransmission timeout of extra delay
 //! for the segment; a lost UDP datagram is dropped.
+//!
+//! The delay line holds at most about [`WINDOW`] received bytes: past that,
+//! [`Shaper::is_backed_up`] tells the caller to stop taking events from the backend, so
+//! the backend stops reading and TCP's window holds the peers back, as the radio link's
+//! own buffers would. Without it a fast peer on a slow profile filled the line with
+//! everything it sent.
 
 use crate::profile::LinkProfile;
 use crate::rng::Rng;
@@ -15,6 +21,8 @@ use std::time::Duration;
 
 /// Retransmission timeout assumed for a lost segment on the real network.
 const REAL_MIN_RTO: Duration = Duration::from_millis(200);
+/// Received bytes the delay line holds before it stops taking more.
+pub const WINDOW: usize = 64 * 1024;
 
 /// The delay line. See the module docs.
 #[derive(Debug)]
@@ -25,6 +33,8 @@ pub struct Shaper {
     down: VecDeque<(Instant, NetEvent)>,
     up_free: Instant,
     down_free: Instant,
+    /// Payload bytes in `down`.
+    down_bytes: usize,
 }
 
 impl Shaper {
@@ -37,7 +47,14 @@ impl Shaper {
             down: VecDeque::new(),
             up_free: Duration::ZERO,
             down_free: Duration::ZERO,
+            down_bytes: 0,
         }
+    }
+
+    /// Whether the line holds [`WINDOW`] received bytes or more: the caller should not
+    /// take further events from the backend until some are released.
+    pub fn is_backed_up(&self) -> bool {
+        self.down_bytes >= WINDOW
     }
 
     /// Whether the profile changes anything (`none` does not: no queueing at all).
@@ -90,6 +107,7 @@ impl Shaper {
             NetEvent::Opened { .. } | NetEvent::Resolved { .. } => now + self.one_way(),
             _ => now,
         };
+        self.down_bytes += payload_len(&event);
         self.down.push_back((at.max(last), event));
     }
 
@@ -104,7 +122,9 @@ impl Shaper {
     /// The next event due at `now`.
     pub fn poll_event(&mut self, now: Instant) -> Option<NetEvent> {
         if self.down.front().is_some_and(|(t, _)| *t <= now) {
-            return self.down.pop_front().map(|(_, e)| e);
+            let (_, event) = self.down.pop_front()?;
+            self.down_bytes -= payload_len(&event);
+            return Some(event);
         }
         None
     }
@@ -114,6 +134,14 @@ impl Shaper {
         let up = self.up.front().map(|(t, _)| *t);
         let down = self.down.front().map(|(t, _)| *t);
         up.into_iter().chain(down).min()
+    }
+}
+
+/// The received bytes an event carries.
+fn payload_len(event: &NetEvent) -> usize {
+    match event {
+        NetEvent::Data { data, .. } | NetEvent::Datagram { data, .. } => data.len(),
+        _ => 0,
     }
 }
 
@@ -150,5 +178,34 @@ mod tests {
             s.poll_command(Duration::from_millis(1050)),
             Some(NetCommand::QueryAck { .. })
         ));
+    }
+}
+
+#[cfg(test)]
+mod window_tests {
+    use super::*;
+    use at7600_core::ConnId;
+
+    #[test]
+    fn backs_up_at_the_window_and_frees_as_it_releases() {
+        let profile = LinkProfile {
+            down_kbps: 8,
+            ..Default::default()
+        };
+        let mut s = Shaper::new(profile, 1);
+        let conn = ConnId(1);
+        let chunk = || NetEvent::Data {
+            conn,
+            data: vec![0; 16 * 1024],
+        };
+        for _ in 0..3 {
+            s.event(Duration::ZERO, chunk());
+        }
+        assert!(!s.is_backed_up());
+        s.event(Duration::ZERO, chunk());
+        assert!(s.is_backed_up());
+        let first = s.poll_timeout().unwrap();
+        assert!(s.poll_event(first).is_some());
+        assert!(!s.is_backed_up());
     }
 }

@@ -1,0 +1,54 @@
+//! A link profile on the real network (`--link`) delays received bytes by the radio
+//! link's bandwidth; meanwhile the peer is held back by TCP's window, as on a real
+//! radio link, instead of the daemon queueing all it sends (issue 9, item 5).
+mod common;
+
+use common::{Daemon, WAIT};
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::thread;
+use std::time::Duration;
+
+/// What the peer tries to send: far more than the link carries in the test's time.
+const OFFER: usize = 32 * 1024 * 1024;
+
+#[test]
+fn a_slow_link_holds_the_peer_back_instead_of_queueing() {
+    let d = Daemon::start(&["--log-level", "error", "--link", "gprs"]);
+    let mut m = d.modem();
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind peer");
+    let port = listener.local_addr().expect("addr").port();
+    m.send("AT+NETOPEN\r", "+NETOPEN: 0\\r\\n");
+    m.send(
+        format!("AT+CIPOPEN=1,\"TCP\",\"127.0.0.1\",{port}\r"),
+        "+CIPOPEN: 1,0\\r\\n",
+    );
+    let (mut peer, _) = listener.accept().expect("accept");
+    // The host reads everything the modem prints, so only the link is slow.
+    let mut host = m.host.try_clone().expect("host clone");
+    thread::spawn(move || {
+        let mut buf = [0u8; 16 * 1024];
+        while matches!(host.read(&mut buf), Ok(n) if n > 0) {}
+    });
+    let taken = Arc::new(AtomicUsize::new(0));
+    let counter = taken.clone();
+    peer.set_write_timeout(Some(WAIT)).expect("timeout");
+    thread::spawn(move || {
+        let chunk = [b'q'; 64 * 1024];
+        while counter.load(Ordering::Relaxed) < OFFER {
+            match peer.write(&chunk) {
+                Ok(n) if n > 0 => counter.fetch_add(n, Ordering::Relaxed),
+                _ => return,
+            };
+        }
+    });
+    thread::sleep(Duration::from_secs(3));
+    let taken = taken.load(Ordering::Relaxed);
+    // GPRS carries ~7 KB/s; the socket buffers on both sides hold a few MB at most.
+    assert!(
+        taken < 8 * 1024 * 1024,
+        "the daemon took {taken} bytes from the peer in 3 s over GPRS"
+    );
+}

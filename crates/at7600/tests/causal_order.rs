@@ -5,7 +5,6 @@ mod common;
 
 use common::{Daemon, Session};
 use std::io::{Read, Write};
-use std::net::TcpListener;
 use std::thread;
 
 /// Rounds per mode: the inversion was a race, so the order is checked many times.
@@ -13,12 +12,8 @@ const ROUNDS: u32 = 150;
 
 /// Opens link 1 to a loopback peer that echoes everything back.
 fn open_to_echo(m: &mut Session) {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind peer");
-    let port = listener.local_addr().expect("addr").port();
+    let mut peer = m.link_to_loopback_peer(1);
     thread::spawn(move || {
-        let Ok((mut peer, _)) = listener.accept() else {
-            return;
-        };
         let mut buf = [0u8; 4096];
         while let Ok(n) = peer.read(&mut buf) {
             if n == 0 || peer.write_all(&buf[..n]).is_err() {
@@ -26,11 +21,6 @@ fn open_to_echo(m: &mut Session) {
             }
         }
     });
-    m.send("AT+NETOPEN\r", "+NETOPEN: 0\\r\\n");
-    m.send(
-        format!("AT+CIPOPEN=1,\"TCP\",\"127.0.0.1\",{port}\r"),
-        "+CIPOPEN: 1,0\\r\\n",
-    );
 }
 
 fn reports_come_before_echoes(sendmode: u8) {

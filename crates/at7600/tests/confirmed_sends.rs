@@ -6,7 +6,7 @@ mod common;
 
 use common::{Daemon, Session, WAIT};
 use std::io::Read;
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::thread;
 
 /// The most payloads sent before the daemon's queue is expected to be full.
@@ -14,14 +14,7 @@ const MAX_SENDS: usize = 4000;
 
 /// Opens link 1 to a loopback peer that does not read yet; returns the peer's side.
 fn open_to_a_slow_peer(m: &mut Session) -> TcpStream {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind peer");
-    let port = listener.local_addr().expect("addr").port();
-    m.send("AT+NETOPEN\r", "+NETOPEN: 0\\r\\n");
-    m.send(
-        format!("AT+CIPOPEN=1,\"TCP\",\"127.0.0.1\",{port}\r"),
-        "+CIPOPEN: 1,0\\r\\n",
-    );
-    let (peer, _) = listener.accept().expect("accept");
+    let peer = m.link_to_loopback_peer(1);
     peer.set_read_timeout(Some(WAIT)).expect("timeout");
     peer
 }

@@ -5,7 +5,6 @@ mod common;
 
 use common::{Daemon, WAIT};
 use std::io::{Read, Write};
-use std::net::TcpListener;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread;
@@ -18,14 +17,7 @@ const OFFER: usize = 32 * 1024 * 1024;
 fn a_slow_link_holds_the_peer_back_instead_of_queueing() {
     let d = Daemon::start(&["--log-level", "error", "--link", "gprs"]);
     let mut m = d.modem();
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind peer");
-    let port = listener.local_addr().expect("addr").port();
-    m.send("AT+NETOPEN\r", "+NETOPEN: 0\\r\\n");
-    m.send(
-        format!("AT+CIPOPEN=1,\"TCP\",\"127.0.0.1\",{port}\r"),
-        "+CIPOPEN: 1,0\\r\\n",
-    );
-    let (mut peer, _) = listener.accept().expect("accept");
+    let mut peer = m.link_to_loopback_peer(1);
     // The host reads everything the modem prints, so only the link is slow.
     let mut host = m.host.try_clone().expect("host clone");
     thread::spawn(move || {

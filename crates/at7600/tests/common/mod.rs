@@ -196,6 +196,20 @@ impl Session {
         }
     }
 
+    /// `AT+NETOPEN`, then TCP link `link` opened to a fresh loopback listener; returns
+    /// the peer's side of the connection.
+    pub fn link_to_loopback_peer(&mut self, link: u8) -> TcpStream {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind peer");
+        let port = listener.local_addr().expect("addr").port();
+        self.send("AT+NETOPEN\r", "+NETOPEN: 0\\r\\n");
+        self.send(
+            format!("AT+CIPOPEN={link},\"TCP\",\"127.0.0.1\",{port}\r"),
+            &format!("+CIPOPEN: {link},0\\r\\n"),
+        );
+        let (peer, _) = listener.accept().expect("accept");
+        peer
+    }
+
     /// The exchanges so far.
     pub fn transcript(&self) -> &str {
         &self.transcript

@@ -169,11 +169,19 @@ impl Session {
         let deadline = Instant::now() + WAIT;
         let mut got = std::mem::take(&mut self.pending);
         let mut buf = [0u8; 4096];
+        // Where the search resumes: what was searched already cannot hold a match, so a
+        // long output costs one pass, not one per read.
+        let mut from = 0;
         loop {
-            if let Some(at) = got.windows(want.len()).position(|w| w == want.as_slice()) {
-                self.pending = got.split_off(at + want.len());
+            if let Some(at) = got[from..]
+                .windows(want.len())
+                .position(|w| w == want.as_slice())
+            {
+                let end = from + at + want.len();
+                self.pending = got.split_off(end);
                 return show(&got);
             }
+            from = got.len().saturating_sub(want.len() - 1);
             let left = deadline.saturating_duration_since(Instant::now());
             assert!(
                 !left.is_zero(),

@@ -224,6 +224,11 @@ pub fn resolve(file: FileConfig, flags: &SettingsArgs) -> Result<Settings> {
     if let Err(e) = link.validate() {
         bail!("[link]: {e}");
     }
+    for f in &file.fault {
+        if let Err(e) = f.fault.validate() {
+            bail!("[[fault]] at_ms = {}: {e}", f.at_ms);
+        }
+    }
     Ok(Settings {
         modem,
         net,
@@ -311,5 +316,9 @@ mod tests {
             assert!(resolve(FileConfig::default(), &flags).is_err(), "{flags:?}");
         }
         assert!(toml::from_str::<FileConfig>("[identity]\nimie = \"1\"\n").is_err());
+        let forever = "[[fault]]\nat_ms = 1\nkind = \"network-lost\"\nfor_ms = 86400001\n";
+        let file = toml::from_str::<FileConfig>(forever).unwrap();
+        let err = resolve(file, &SettingsArgs::default()).unwrap_err();
+        assert!(err.to_string().contains("for_ms must be at most"), "{err}");
     }
 }

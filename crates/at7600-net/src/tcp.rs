@@ -129,7 +129,7 @@ struct Carrier {
     write_failed: bool,
     /// Bytes handed to the kernel since open.
     written: u64,
-    /// The acknowledged count the core was last told of unasked (see `Carrier::read`).
+    /// The acknowledged count the core was last told of unasked (`Carrier::tell_acked`).
     acked_told: u64,
 }
 
@@ -243,7 +243,7 @@ impl Carrier {
     /// Before received bytes go to the core: what the peer acknowledged, if that grew.
     /// A segment carries the ACK of everything its sender had received, and the kernel
     /// takes the ACK before it queues the bytes; so a reply's ACK is known when the reply
-    /// is read, and told first, a `AT+CIPSENDMODE=1` report comes before the answer to
+    /// is read, and told first, an `AT+CIPSENDMODE=1` report comes before the answer to
     /// its send. One ioctl per read, and only while sent bytes are unacknowledged.
     fn tell_acked(&mut self, ctx: &TaskCtx, stream: &TcpStream) {
         if self.written == self.acked_told {

@@ -44,3 +44,38 @@ fn a_slow_link_holds_the_peer_back_instead_of_queueing() {
         "the daemon took {taken} bytes from the peer in 3 s over GPRS"
     );
 }
+
+/// §2.2 `AT+CIPSEND` on a slow uplink: the radio modem's send buffer takes 64 KiB, and
+/// is full past that (`<cnf>` 0) rather than queueing whatever the host writes. Every
+/// confirmed byte then reaches the peer.
+#[test]
+fn a_slow_uplink_fills_the_send_buffer_and_refuses() {
+    let d = Daemon::start(&["--log-level", "error", "--link", "3g"]);
+    let mut m = d.modem();
+    m.send("ATE0\r", "OK\\r\\n");
+    let mut peer = m.link_to_loopback_peer(1);
+    peer.set_read_timeout(Some(WAIT)).expect("timeout");
+    let mut confirmed = 0;
+    let mut refused = false;
+    for _ in 0..200 {
+        m.send("AT+CIPSEND=1,1500\r", ">");
+        m.send([b's'; 1500], "+CIPSEND: 1,1500,");
+        match m.expect("\\r\\n").as_str() {
+            "1500\\r\\n" => confirmed += 1500,
+            "0\\r\\n" => {
+                refused = true;
+                break;
+            }
+            other => panic!("unexpected report {other:?}"),
+        }
+    }
+    assert!(
+        refused,
+        "200 sends confirmed at once over 3G: nothing pushed back"
+    );
+    assert!(confirmed <= 64 * 1024, "{confirmed} bytes taken");
+    let mut got = vec![0u8; confirmed];
+    peer.read_exact(&mut got)
+        .expect("the peer gets every confirmed byte");
+    assert!(got.iter().all(|&b| b == b's'));
+}

@@ -9,8 +9,9 @@ use std::io::Read;
 use std::net::TcpStream;
 use std::thread;
 
-/// The most payloads sent before the daemon's queue is expected to be full.
-const MAX_SENDS: usize = 4000;
+/// The most payloads sent before the daemon's queue is expected to be full (the
+/// kernel buffers on both sides take a few MB, as autotuning allows).
+const MAX_SENDS: usize = 20_000;
 
 /// Opens link 1 to a loopback peer that does not read yet; returns the peer's side.
 fn open_to_a_slow_peer(m: &mut Session) -> TcpStream {

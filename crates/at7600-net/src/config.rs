@@ -10,8 +10,10 @@ pub struct NetConfig {
     /// The modem's own address on the mobile network, reported in `Attached` and so by
     /// `AT+IPADDR`. Default `10.148.0.17`, as in the manual's examples; it is never bound.
     pub modem_ip: Ipv4Addr,
-    /// The host address that `AT+SERVERSTART` servers listen on. Default `127.0.0.1`, so
-    /// a modem's servers are not reachable from other machines unless asked for.
+    /// The host address that `AT+SERVERSTART` servers listen on, and that UDP links
+    /// opened without a remote (which take datagrams from anyone) are bound to. Default
+    /// `127.0.0.1`, so a modem's servers are not reachable from other machines unless
+    /// asked for. (A UDP link with a remote is connected to it and hears it alone.)
     pub server_bind: Ipv4Addr,
     /// Bytes a connection may hold in its own send queue (accepted from the core but not
     /// yet taken by the kernel). A send that would exceed it answers `Full`. Default 64 KiB.

@@ -68,6 +68,29 @@ pub struct ScheduledFault {
 /// The bytes a stalled connection pretends to take before it answers `Full`.
 const STALL_CAP: usize = 64 * 1024;
 
+/// The longest `network-lost` outage, in milliseconds (a day): a test that needs the
+/// network away for longer can lose it again; a larger number is a mistake.
+pub const MAX_OUTAGE_MS: u64 = 24 * 60 * 60 * 1000;
+
+impl Fault {
+    /// Checks the fault's values: `Err` says which one is out of bounds.
+    pub fn validate(&self) -> Result<(), String> {
+        match self {
+            Fault::NetworkLost { for_ms } if *for_ms > MAX_OUTAGE_MS => Err(format!(
+                "for_ms must be at most {MAX_OUTAGE_MS} (a day), not {for_ms}"
+            )),
+            Fault::Radio { rssi: Some(v), .. } if *v > 31 && *v != 99 => {
+                Err(format!("rssi must be 0-31 or 99, not {v}"))
+            }
+            Fault::Radio {
+                reg_status: Some(v),
+                ..
+            } if *v > 5 => Err(format!("reg_status must be 0-5, not {v}")),
+            _ => Ok(()),
+        }
+    }
+}
+
 /// The network half of fault injection. See the module docs.
 #[derive(Debug, Default)]
 pub struct FaultLayer {
@@ -245,8 +268,8 @@ impl FaultLayer {
 /// Carries out `fault` at `now` on a modem's fault layer: links are looked up in the
 /// core. Radio and DTR faults belong to the core itself: they come back as the
 /// [`Input`] for the caller to feed it (so that whoever owns the core sees, and can
-/// record, every input). Errors say why a fault could not be applied (a link that is
-/// not open).
+/// record, every input). Errors say why a fault could not be applied (a value out of
+/// bounds, see [`Fault::validate`]; a link that is not open).
 pub fn apply(
     now: Instant,
     fault: &Fault,
@@ -262,6 +285,7 @@ pub fn apply(
                 .ok_or_else(|| format!("link {n} is not in use")),
         }
     };
+    fault.validate()?;
     match fault {
         Fault::NetworkLost { for_ms } => layer.network_lost(now, Duration::from_millis(*for_ms)),
         Fault::PeerClose { link } => layer.peer_close(&conns(*link)?),
@@ -272,15 +296,9 @@ pub fn apply(
         Fault::Radio { rssi, reg_status } => {
             let mut radio = modem.status().radio;
             if let Some(v) = *rssi {
-                if v > 31 && v != 99 {
-                    return Err(format!("rssi must be 0-31 or 99, not {v}"));
-                }
                 radio.rssi = v;
             }
             if let Some(v) = *reg_status {
-                if v > 5 {
-                    return Err(format!("reg_status must be 0-5, not {v}"));
-                }
                 radio.reg_status = v;
             }
             layer.injected_count += 1;

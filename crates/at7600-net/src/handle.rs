@@ -12,15 +12,23 @@ use std::collections::HashMap;
 use std::net::{SocketAddr, SocketAddrV4};
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::TcpSocket;
 use tokio::runtime::Handle;
 use tokio::sync::{mpsc, oneshot};
+use tokio_util::task::TaskTracker;
 use tracing::Instrument;
+
+/// How much longer than [`NetConfig::close_flush_timeout`] [`RealNetwork::shutdown`]
+/// waits: a connection's flush is bounded by that timeout, the rest is its shutdown.
+const SHUTDOWN_MARGIN: Duration = Duration::from_secs(1);
 
 /// The host's real network, shared by all modems of a process. Cheap to clone.
 #[derive(Clone, Debug, Default)]
 pub struct RealNetwork {
     config: Arc<NetConfig>,
+    /// Every task of every modem, so that shutdown can wait for their last flushes.
+    tasks: TaskTracker,
 }
 
 impl RealNetwork {
@@ -30,7 +38,27 @@ impl RealNetwork {
         config.read_credit = config.read_credit.max(64 * 1024);
         RealNetwork {
             config: Arc::new(config),
+            tasks: TaskTracker::new(),
         }
+    }
+
+    /// Waits until every connection of the modems already ended (their [`NetHandle`]s
+    /// dropped) has handed its queued bytes to the kernel and shut down, as `Close`
+    /// does, or until [`NetConfig::close_flush_timeout`] (plus a second) has passed.
+    /// Bytes a send confirmed are thus not lost when the process exits. Returns whether
+    /// everything ended in time. Call it after the modems are gone, before exiting.
+    pub async fn shutdown(&self) -> bool {
+        self.tasks.close();
+        let limit = self.config.close_flush_timeout + SHUTDOWN_MARGIN;
+        let done = tokio::time::timeout(limit, self.tasks.wait()).await.is_ok();
+        if !done {
+            tracing::warn!(
+                left = self.tasks.len(),
+                "network tasks still flushing at shutdown; exiting anyway"
+            );
+        }
+        self.tasks.reopen();
+        done
     }
 
     /// The settings in force.
@@ -56,6 +84,7 @@ impl RealNetwork {
             register,
             registrations,
             next_accept: Arc::new(AtomicU64::new(0)),
+            tasks: self.tasks.clone(),
         };
         (handle, rx)
     }
@@ -65,7 +94,8 @@ impl RealNetwork {
 ///
 /// [`NetHandle::execute`] never blocks: it answers at once what it can (sends, attach)
 /// and hands the rest to one task per connection or server. Dropping the handle closes
-/// every connection and server of the modem.
+/// every connection and server of the modem: each connection first hands its queued
+/// bytes to the kernel, as on `Close` (see [`RealNetwork::shutdown`]).
 #[derive(Debug)]
 pub struct NetHandle {
     config: Arc<NetConfig>,
@@ -78,6 +108,7 @@ pub struct NetHandle {
     register: mpsc::UnboundedSender<Registration>,
     registrations: mpsc::UnboundedReceiver<Registration>,
     next_accept: Arc<AtomicU64>,
+    tasks: TaskTracker,
 }
 
 impl NetHandle {
@@ -123,10 +154,9 @@ impl NetHandle {
                     (Protocol::Tcp, Some(remote)) => {
                         // The modem's span (if any) goes with its tasks, so their logs
                         // (a refused destination, say) name the modem.
-                        self.runtime.spawn(
-                            tcp::run_client(task, remote, local_port, options.retries)
-                                .instrument(tracing::Span::current()),
-                        );
+                        let run = tcp::run_client(task, remote, local_port, options.retries)
+                            .instrument(tracing::Span::current());
+                        self.tasks.spawn_on(run, &self.runtime);
                     }
                     (Protocol::Tcp, None) => {
                         tracing::warn!(%conn, "TCP open without a remote");
@@ -137,20 +167,14 @@ impl NetHandle {
                         });
                     }
                     (Protocol::Udp, remote) => {
-                        self.runtime.spawn(
-                            udp::run(task, remote, local_port).instrument(tracing::Span::current()),
-                        );
+                        let run =
+                            udp::run(task, remote, local_port).instrument(tracing::Span::current());
+                        self.tasks.spawn_on(run, &self.runtime);
                     }
                 }
             }
-            NetCommand::Send { conn, data } => {
-                let outcome = self.enqueue(conn, None, data);
-                self.send_done(conn, outcome);
-            }
-            NetCommand::SendTo { conn, to, data } => {
-                let outcome = self.enqueue(conn, Some(to), data);
-                self.send_done(conn, outcome);
-            }
+            NetCommand::Send { conn, data } => self.send(conn, None, data),
+            NetCommand::SendTo { conn, to, data } => self.send(conn, Some(to), data),
             NetCommand::Close { conn } => {
                 let delivered = self
                     .conns
@@ -185,56 +209,80 @@ impl NetHandle {
             NetCommand::Resolve { query, name } => {
                 let events = self.events.clone();
                 let config = self.config.clone();
-                self.runtime.spawn(
-                    async move {
-                        let addr = resolve_allowed(&name, &config).await;
-                        events.send(NetEvent::Resolved { query, addr });
-                    }
-                    .instrument(tracing::Span::current()),
-                );
+                let lookup = async move {
+                    let addr = resolve_allowed(&name, &config).await;
+                    events.send(NetEvent::Resolved { query, addr });
+                }
+                .instrument(tracing::Span::current());
+                self.tasks.spawn_on(lookup, &self.runtime);
             }
         }
     }
 
     /// Takes a send into the connection's queue, or says why not.
-    fn enqueue(&mut self, conn: ConnId, to: Option<SocketAddrV4>, data: Vec<u8>) -> SendOutcome {
+    ///
+    /// `SendDone` goes on the event channel *before* the bytes go to the connection's
+    /// task: once the task has them, the peer may answer at once, and the answer's
+    /// `Data` must never overtake the report of the send that caused it (the task runs
+    /// on another thread, and this one may be preempted between the two steps).
+    fn send(&mut self, conn: ConnId, to: Option<SocketAddrV4>, data: Vec<u8>) {
+        let (outcome, admitted) = match self.admit(conn, to, data) {
+            Ok(admitted) => (SendOutcome::Accepted, Some(admitted)),
+            Err(outcome) => (outcome, None),
+        };
+        self.send_done(conn, outcome);
+        let Some((cmd, len)) = admitted else {
+            return;
+        };
+        let Some(entry) = self.conns.get(&conn) else {
+            return;
+        };
+        if entry.tx.send(cmd).is_err() {
+            // The task ended between the check and now: it was closing or broken, and
+            // its `PeerClosed` or `Closed` tells the core so.
+            tracing::debug!(%conn, "send raced with the connection's end; bytes dropped");
+            entry.shared.release(len);
+        }
+    }
+
+    /// Decides a send: the command for the task and its length when the bytes fit in
+    /// the connection's queue (they are counted there), or the outcome that refuses it.
+    fn admit(
+        &self,
+        conn: ConnId,
+        to: Option<SocketAddrV4>,
+        data: Vec<u8>,
+    ) -> Result<(Cmd, usize), SendOutcome> {
         let Some(entry) = self.conns.get(&conn) else {
             tracing::debug!(%conn, "send on an unknown connection");
-            return SendOutcome::Disconnected;
+            return Err(SendOutcome::Disconnected);
         };
+        let len = data.len();
         let cmd = match (to, entry.udp_fixed_remote) {
             (None, None | Some(true)) => Cmd::Data(data),
             (Some(to), Some(_)) => {
                 if let Err(why) = self.config.policy.check(to) {
                     tracing::info!(%conn, %to, %why, "datagram refused by the destination policy");
-                    return SendOutcome::Disconnected;
+                    return Err(SendOutcome::Disconnected);
                 }
                 Cmd::Datagram(to, data)
             }
             (None, Some(false)) => {
                 tracing::warn!(%conn, "Send on a UDP socket without a fixed remote");
-                return SendOutcome::Disconnected;
+                return Err(SendOutcome::Disconnected);
             }
             (Some(_), None) => {
                 tracing::warn!(%conn, "SendTo on a TCP connection");
-                return SendOutcome::Disconnected;
+                return Err(SendOutcome::Disconnected);
             }
         };
-        if entry.shared.is_dead() {
-            return SendOutcome::Disconnected;
+        if entry.shared.is_dead() || entry.tx.is_closed() {
+            return Err(SendOutcome::Disconnected);
         }
-        let len = match &cmd {
-            Cmd::Data(d) | Cmd::Datagram(_, d) => d.len(),
-            _ => 0,
-        };
         if !entry.shared.reserve(len, self.config.send_queue_cap) {
-            return SendOutcome::Full;
+            return Err(SendOutcome::Full);
         }
-        if entry.tx.send(cmd).is_err() {
-            entry.shared.release(len);
-            return SendOutcome::Disconnected;
-        }
-        SendOutcome::Accepted
+        Ok((cmd, len))
     }
 
     /// Reports a send's outcome; after `Full`, owes the connection's `Writable`.
@@ -292,13 +340,15 @@ impl NetHandle {
                     config: self.config.clone(),
                     next_accept: self.next_accept.clone(),
                     register: self.register.clone(),
+                    tasks: self.tasks.clone(),
                 };
                 let own = self
                     .config
                     .policy
                     .own
                     .add(listener.local_addr().unwrap_or(addr));
-                self.runtime.spawn(server::run(ctx, listener, stop_rx));
+                self.tasks
+                    .spawn_on(server::run(ctx, listener, stop_rx), &self.runtime);
                 self.servers.insert(server, (stop_tx, own));
                 tracing::debug!(server, %addr, "listening");
                 self.events.send(NetEvent::Listening { server });

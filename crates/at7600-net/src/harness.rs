@@ -40,6 +40,8 @@ pub struct Sim {
     schedule: Vec<(Instant, Fault)>,
     /// Every command the modem issued, in order.
     pub commands: Vec<NetCommand>,
+    /// Whether the host takes what the modem prints (see [`Sim::set_host_reading`]).
+    host_reading: bool,
 }
 
 impl Sim {
@@ -53,6 +55,7 @@ impl Sim {
             out: Vec::new(),
             schedule: Vec::new(),
             commands: Vec::new(),
+            host_reading: true,
         }
     }
 
@@ -90,6 +93,14 @@ impl Sim {
         self.schedule.push((at, fault));
         // Stable: faults at the same instant run in the order they were scheduled.
         self.schedule.sort_by_key(|(at, _)| *at);
+    }
+
+    /// Whether the host reads what the modem prints (it does by default). A host that
+    /// stops reading leaves the output in the modem, whose back-pressure then pauses
+    /// its links, as a real host that stops reading its serial port would.
+    pub fn set_host_reading(&mut self, on: bool) {
+        self.host_reading = on;
+        self.settle();
     }
 
     /// Everything the modem printed so far, not yet taken.
@@ -180,7 +191,7 @@ impl Sim {
         for _ in 0..MAX_STEPS {
             let mut moved = false;
             let out = self.modem.host_output();
-            if !out.is_empty() {
+            if self.host_reading && !out.is_empty() {
                 self.out.extend_from_slice(out);
                 let n = out.len();
                 self.modem.consume_host_output(n);

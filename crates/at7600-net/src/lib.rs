@@ -30,6 +30,7 @@
 //! # }
 //! ```
 
+mod backoff;
 mod config;
 mod conn;
 mod events;
@@ -49,6 +50,7 @@ pub mod rng;
 pub mod shape;
 pub mod sim;
 
+pub use backoff::AcceptBackoff;
 pub use config::NetConfig;
 pub use events::NetEvents;
 pub use fault::{Fault, FaultLayer, ScheduledFault};

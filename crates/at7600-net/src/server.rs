@@ -1,5 +1,6 @@
 //! TCP servers started with `AT+SERVERSTART`.
 
+use crate::backoff::AcceptBackoff;
 use crate::config::NetConfig;
 use crate::conn::{ConnEntry, Shared};
 use crate::events::EventTx;
@@ -9,7 +10,6 @@ use at7600_core::{ConnId, NetEvent};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
 
@@ -23,10 +23,13 @@ pub(crate) struct ServerCtx {
     pub(crate) config: Arc<NetConfig>,
     pub(crate) next_accept: Arc<AtomicU64>,
     pub(crate) register: mpsc::UnboundedSender<Registration>,
+    /// Where the accepted connections' tasks are counted (see `RealNetwork::shutdown`).
+    pub(crate) tasks: tokio_util::task::TaskTracker,
 }
 
 /// Accepts until `stop` fires or is dropped (`Unlisten`, or the modem ended).
 pub(crate) async fn run(ctx: ServerCtx, listener: TcpListener, mut stop: oneshot::Receiver<()>) {
+    let mut backoff = AcceptBackoff::new();
     loop {
         tokio::select! {
             _ = &mut stop => {
@@ -35,6 +38,7 @@ pub(crate) async fn run(ctx: ServerCtx, listener: TcpListener, mut stop: oneshot
             }
             accepted = listener.accept() => match accepted {
                 Ok((stream, SocketAddr::V4(peer))) => {
+                    backoff.succeeded("server");
                     let conn = ConnId::accepted(ctx.next_accept.fetch_add(1, Ordering::Relaxed));
                     let shared = Arc::new(Shared::default());
                     let (tx, rx) = mpsc::unbounded_channel();
@@ -46,15 +50,15 @@ pub(crate) async fn run(ctx: ServerCtx, listener: TcpListener, mut stop: oneshot
                     tracing::debug!(server = ctx.server, %conn, %peer, "accepted");
                     ctx.events.send(NetEvent::Accepted { server: ctx.server, conn, peer });
                     let task = TaskCtx::new(conn, ctx.events.clone(), shared, rx, ctx.config.clone());
-                    tokio::spawn(tcp::run_accepted(task, stream));
+                    ctx.tasks.spawn(tcp::run_accepted(task, stream));
                 }
                 Ok((_, peer)) => tracing::debug!(server = ctx.server, %peer, "IPv6 client dropped"),
                 Err(e) => {
                     // Out of descriptors, say: back off instead of spinning on the error.
-                    tracing::warn!(server = ctx.server, error = %e, "accept failed");
+                    let wait = backoff.failed("server", &e);
                     tokio::select! {
                         _ = &mut stop => return,
-                        _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+                        _ = tokio::time::sleep(wait) => {}
                     }
                 }
             },

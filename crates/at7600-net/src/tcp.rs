@@ -133,6 +133,8 @@ struct Carrier {
     write_failed: bool,
     /// Bytes handed to the kernel since open.
     written: u64,
+    /// The acknowledged count the core was last told of unasked (`Carrier::tell_acked`).
+    acked_told: u64,
 }
 
 impl Carrier {
@@ -145,8 +147,11 @@ impl Carrier {
             let want_write = !self.queue.is_empty() && !self.write_failed;
             tokio::select! {
                 cmd = ctx.cmds.recv() => match cmd {
+                    // The modem is gone (host hung up, shutdown): what its sends confirmed
+                    // still goes out, as on `Close`.
                     None => {
-                        tracing::debug!(conn = %ctx.conn, "modem gone, dropping connection");
+                        tracing::debug!(conn = %ctx.conn, "modem gone, flushing and closing");
+                        self.close(&mut ctx, stream).await;
                         return;
                     }
                     Some(Cmd::Close) => {
@@ -200,6 +205,7 @@ impl Carrier {
                 if n < READ_CHUNK / 2 {
                     buf.shrink_to_fit();
                 }
+                self.tell_acked(ctx, stream);
                 self.pending = Some(buf);
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
@@ -226,12 +232,38 @@ impl Carrier {
         }
     }
 
-    /// The connection broke while sending: what is queued can never be delivered.
+    /// The connection broke while sending: what is queued can never be delivered, and
+    /// further sends are refused. `PeerClosed` waits for the read side, though: bytes
+    /// that reached the socket before the peer went away (a server that answers and
+    /// closes while the client still writes) are still in its receive queue, and Linux
+    /// hands them out before the EOF or the reset. They reach the core first.
     fn fail_writes(&mut self, ctx: &mut TaskCtx) {
         self.write_failed = true;
         let dropped = self.queue.clear();
         ctx.shared.release(dropped);
-        ctx.peer_closed();
+        ctx.shared.set_dead();
+    }
+
+    /// Before received bytes go to the core: what the peer acknowledged, if that grew.
+    /// A segment carries the ACK of everything its sender had received, and the kernel
+    /// takes the ACK before it queues the bytes; so a reply's ACK is known when the reply
+    /// is read, and told first, an `AT+CIPSENDMODE=1` report comes before the answer to
+    /// its send. One ioctl per read, and only while sent bytes are unacknowledged.
+    fn tell_acked(&mut self, ctx: &TaskCtx, stream: &TcpStream) {
+        if self.written == self.acked_told {
+            return;
+        }
+        let Ok(unacked) = sys::unacked_bytes(stream) else {
+            return;
+        };
+        let acked = self.written.saturating_sub(unacked);
+        if acked > self.acked_told {
+            self.acked_told = acked;
+            ctx.send(NetEvent::AckStatus {
+                conn: ctx.conn,
+                acked,
+            });
+        }
     }
 
     /// Acknowledged = handed to the kernel minus what the kernel still holds unacked.

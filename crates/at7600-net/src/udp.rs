@@ -5,6 +5,7 @@ use crate::conn::Cmd;
 use crate::resolve::resolve_allowed;
 use crate::task::TaskCtx;
 use at7600_core::{NetEvent, OpenError};
+use socket2::{Domain, Socket, Type};
 use std::collections::VecDeque;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
@@ -69,17 +70,23 @@ pub(crate) async fn run(mut ctx: TaskCtx, remote: Option<(String, u16)>, local_p
     }
 }
 
+/// Resolves the remote, creates the socket, binds it and, with a fixed remote,
+/// connects it.
+///
+/// - Without a remote the link takes datagrams from anyone, like a server, so it is
+///   bound where servers listen ([`NetConfig::server_bind`], loopback by default).
+/// - With a fixed remote the socket is connected: the kernel then delivers datagrams
+///   from that remote only, so no other sender can pass for the peer (in transparent
+///   mode nothing would tell them apart). It is bound to every address, so the route
+///   to the remote picks the source, as for a TCP link.
+///
+/// Errors: a name that does not resolve is `Dns`; no socket (out of descriptors, say)
+/// is `Socket`; a port in use is `Bind`.
 async fn open(
     config: &NetConfig,
     remote: Option<(String, u16)>,
     local_port: Option<u16>,
 ) -> Result<(UdpSocket, Option<SocketAddrV4>, u16), OpenError> {
-    let bind = SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, local_port.unwrap_or(0));
-    let socket = UdpSocket::bind(bind).await.map_err(|e| {
-        tracing::debug!(%bind, error = %e, "UDP bind failed");
-        OpenError::Bind
-    })?;
-    let local_port = socket.local_addr().map_err(|_| OpenError::Socket)?.port();
     let fixed = match remote {
         Some((host, port)) => {
             let ip = resolve_allowed(&host, config).await.ok_or(OpenError::Dns)?;
@@ -92,6 +99,35 @@ async fn open(
         }
         None => None,
     };
+    let bind_ip = if fixed.is_some() {
+        Ipv4Addr::UNSPECIFIED
+    } else {
+        config.server_bind
+    };
+    let bind = SocketAddrV4::new(bind_ip, local_port.unwrap_or(0));
+    let socket = Socket::new(Domain::IPV4, Type::DGRAM, Some(socket2::Protocol::UDP))
+        .and_then(|s| s.set_nonblocking(true).map(|()| s))
+        .map_err(|e| {
+            tracing::warn!(error = %e, "cannot create a UDP socket");
+            OpenError::Socket
+        })?;
+    socket.bind(&SocketAddr::V4(bind).into()).map_err(|e| {
+        tracing::debug!(%bind, error = %e, "UDP bind failed");
+        OpenError::Bind
+    })?;
+    if let Some(remote) = fixed {
+        socket
+            .connect(&SocketAddr::V4(remote).into())
+            .map_err(|e| {
+                tracing::debug!(%remote, error = %e, "UDP connect failed");
+                OpenError::Socket
+            })?;
+    }
+    let socket = UdpSocket::from_std(socket.into()).map_err(|e| {
+        tracing::warn!(error = %e, "cannot register a UDP socket");
+        OpenError::Socket
+    })?;
+    let local_port = socket.local_addr().map_err(|_| OpenError::Socket)?.port();
     Ok((socket, fixed, local_port))
 }
 
@@ -113,8 +149,8 @@ impl Udp {
             let want_write = !self.queue.is_empty();
             tokio::select! {
                 cmd = ctx.cmds.recv() => match cmd {
-                    None => return,
-                    Some(Cmd::Close) => {
+                    // The modem is gone: confirmed datagrams still go out, as on `Close`.
+                    None | Some(Cmd::Close) => {
                         self.close(&mut ctx).await;
                         return;
                     }

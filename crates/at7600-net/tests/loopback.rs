@@ -1,98 +1,8 @@
 //! The real backend against loopback peers. Every wait is bounded.
 
-use at7600_core::io::SocketOptions;
-use at7600_core::{ConnId, NetCommand, NetEvent, OpenError, Protocol, SendOutcome};
-use at7600_net::{NetConfig, NetEvents, NetHandle, RealNetwork};
-use std::net::{Ipv4Addr, SocketAddrV4};
-use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream, UdpSocket};
-use tokio::time::{sleep, timeout, Instant};
+mod common;
 
-const WAIT: Duration = Duration::from_secs(5);
-const LOCAL: Ipv4Addr = Ipv4Addr::LOCALHOST;
-
-fn modem() -> (NetHandle, NetEvents) {
-    RealNetwork::new(NetConfig::default()).modem()
-}
-
-fn options() -> SocketOptions {
-    SocketOptions {
-        retries: 2,
-        min_rto: Duration::from_millis(500),
-    }
-}
-
-fn open_tcp(conn: u64, host: &str, port: u16, local_port: Option<u16>) -> NetCommand {
-    NetCommand::Open {
-        conn: ConnId(conn),
-        protocol: Protocol::Tcp,
-        remote: Some((host.to_string(), port)),
-        local_port,
-        options: options(),
-    }
-}
-
-async fn next(events: &mut NetEvents) -> NetEvent {
-    timeout(WAIT, events.recv())
-        .await
-        .expect("no event in time")
-        .expect("event channel closed")
-}
-
-/// Asserts that nothing arrives for `quiet`.
-async fn silent(events: &mut NetEvents, quiet: Duration) {
-    if let Ok(ev) = timeout(quiet, events.recv()).await {
-        panic!("unexpected event {ev:?}");
-    }
-}
-
-async fn listener() -> (TcpListener, u16) {
-    let l = TcpListener::bind((LOCAL, 0)).await.unwrap();
-    let port = l.local_addr().unwrap().port();
-    (l, port)
-}
-
-/// A port nobody listens on (bound, then released).
-async fn free_port() -> u16 {
-    listener().await.1
-}
-
-/// Opens a TCP link to a fresh loopback listener; returns the link and the peer's socket.
-async fn connected(net: &mut NetHandle, events: &mut NetEvents, conn: u64) -> TcpStream {
-    let (l, port) = listener().await;
-    net.execute(open_tcp(conn, "127.0.0.1", port, None));
-    let (peer, _) = timeout(WAIT, l.accept()).await.unwrap().unwrap();
-    match next(events).await {
-        NetEvent::Opened {
-            conn: c,
-            remote,
-            local_port,
-        } => {
-            assert_eq!(c, ConnId(conn));
-            assert_eq!(remote, SocketAddrV4::new(LOCAL, port));
-            assert_eq!(peer.peer_addr().unwrap().port(), local_port);
-        }
-        other => panic!("expected Opened, got {other:?}"),
-    }
-    peer
-}
-
-/// Collects `Data` for `conn` until `len` bytes arrived.
-async fn read_data(events: &mut NetEvents, conn: ConnId, len: usize) -> Vec<u8> {
-    let mut got = Vec::new();
-    while got.len() < len {
-        match next(events).await {
-            NetEvent::Data { conn: c, data } if c == conn => got.extend_from_slice(&data),
-            other => panic!("expected Data, got {other:?}"),
-        }
-    }
-    got
-}
-
-fn pattern(len: usize) -> Vec<u8> {
-    (0..len).map(|i| (i % 251) as u8).collect()
-}
+use common::*;
 
 #[tokio::test]
 async fn attach_and_detach() {
@@ -565,6 +475,7 @@ async fn server_accepts_and_stops() {
             }
             // Connections made while the listener was closing.
             NetEvent::Accepted { .. } => {}
+            NetEvent::AckStatus { .. } => {}
             other => panic!("unexpected {other:?}"),
         }
     }
@@ -632,6 +543,11 @@ async fn dropping_the_handle_closes_everything() {
         );
         sleep(Duration::from_millis(20)).await;
     }
-    // With every task gone the event stream ends.
+    // Each connection flushed and closed as on `Close`; with every task gone the event
+    // stream ends.
+    assert_eq!(
+        timeout(WAIT, ev.recv()).await.unwrap(),
+        Some(NetEvent::Closed { conn: ConnId(15) })
+    );
     assert!(timeout(WAIT, ev.recv()).await.unwrap().is_none());
 }

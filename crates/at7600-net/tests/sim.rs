@@ -5,17 +5,11 @@ use at7600_net::sim::SimConfig;
 use at7600_net::{LinkProfile, Sim};
 use std::time::Duration;
 
-const S: Duration = Duration::from_secs(1);
+mod common;
 
-fn sim(profile: &str, seed: u64) -> Sim {
-    let profile = LinkProfile::named(profile).unwrap();
-    let mut sim = Sim::new(ModemConfig::default(), SimConfig::default(), profile, seed);
-    sim.host("ATE0\r");
-    sim.host("AT+NETOPEN\r");
-    assert!(sim.run_until("+NETOPEN: 0", 10 * S));
-    sim.take_output();
-    sim
-}
+use common::sim;
+
+const S: Duration = Duration::from_secs(1);
 
 /// Sends `cmd`, lets `secs` of virtual time pass, returns what the modem printed.
 fn talk(sim: &mut Sim, cmd: &str, secs: u32) -> String {

@@ -255,6 +255,11 @@ pub fn resolve(file: FileConfig, flags: &SettingsArgs) -> Result<Settings> {
     control.own = net.policy.own.clone();
     let mut sim = file.sim.unwrap_or_default();
     sim.policy = net.policy.clone();
+    for f in &file.fault {
+        if let Err(e) = f.fault.validate() {
+            bail!("[[fault]] at_ms = {}: {e}", f.at_ms);
+        }
+    }
     Ok(Settings {
         control,
         modem,
@@ -518,5 +523,9 @@ mod tests {
         }
         assert!(toml::from_str::<FileConfig>("[identity]\nimie = \"1\"\n").is_err());
         assert!(toml::from_str::<FileConfig>("[policy]\nalow = []\n").is_err());
+        let forever = "[[fault]]\nat_ms = 1\nkind = \"network-lost\"\nfor_ms = 86400001\n";
+        let file = toml::from_str::<FileConfig>(forever).unwrap();
+        let err = resolve(file, &SettingsArgs::default()).unwrap_err();
+        assert!(err.to_string().contains("for_ms must be at most"), "{err}");
     }
 }

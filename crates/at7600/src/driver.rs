@@ -158,6 +158,10 @@ impl Driver {
             if self.write_now(&mut writer).is_err() {
                 return Stop::HostClosed;
             }
+            // What the host took may have freed the core to resume a paused link or run a
+            // held command: those network commands must leave before we wait, or nothing
+            // would wake us (the link stays paused, the host waits for data).
+            self.pump();
             let want_read = self.modem.wants_host_input();
             let want_write = !self.modem.host_output().is_empty();
             let deadline = self.deadline();

@@ -75,6 +75,11 @@ async fn serve(args: ServeArgs, settings: config::Settings) -> Result<()> {
             Backend::Sim(sim)
         }
     };
+    // Kept to wait, after the front end, for the connections' last flushes.
+    let real = match &backend {
+        Backend::Real(network) => Some(network.clone()),
+        Backend::Sim(_) => None,
+    };
     tracing::info!(network = ?args.network, link = ?settings.link, "network");
     let control = match args.control {
         Some(addr) => Some(control::start(addr, settings.control.clone()).await?.0),
@@ -106,11 +111,18 @@ async fn serve(args: ServeArgs, settings: config::Settings) -> Result<()> {
         std::future::pending::<()>().await;
     });
     let record = args.record.as_deref();
+    // Fleets run their modems on one single-threaded runtime per core. The workers
+    // outlive the front end: the links' flushes at shutdown run on them.
+    let fleet = args.tcp.is_some() || args.count > 1;
+    let workers = if fleet {
+        Some(Workers::per_core()?)
+    } else {
+        None
+    };
     let result = if args.stdio {
         stdio::serve(settings.modem, network, record, stop_rx).await
-    } else if let Some(addr) = args.tcp {
-        let workers = Workers::per_core()?;
-        tcp::serve(addr, settings.modem, network, record, stop_rx, &workers).await
+    } else if let (Some(addr), Some(workers)) = (args.tcp, &workers) {
+        tcp::serve(addr, settings.modem, network, record, stop_rx, workers).await
     } else if let Some(device) = &args.serial {
         let options = serial::SerialOptions {
             baud: args.baud.unwrap_or(serial::DEFAULT_BAUD),
@@ -122,8 +134,7 @@ async fn serve(args: ServeArgs, settings: config::Settings) -> Result<()> {
             .pty
             .clone()
             .unwrap_or_else(|| PathBuf::from("./ttyAT0"));
-        if args.count > 1 {
-            let workers = Workers::per_core()?;
+        if let Some(workers) = &workers {
             pty::serve_fleet(
                 &link,
                 args.count as usize,
@@ -139,6 +150,10 @@ async fn serve(args: ServeArgs, settings: config::Settings) -> Result<()> {
         }
     };
     tracing::debug!("front end ended");
+    if let Some(network) = real {
+        network.shutdown().await;
+    }
+    drop(workers);
     result
 }
 

@@ -186,10 +186,14 @@ impl NetStack {
         self.exchange(now, modem);
     }
 
-    /// Waits for the real backend's next event (never, for the simulated network).
-    /// Cancel-safe.
+    /// Waits for the real backend's next event (never, for the simulated network, nor
+    /// while the shaper's line is full: the backend then stops reading, and TCP's
+    /// window holds the peers back). Cancel-safe.
     pub async fn recv(&mut self) -> Option<NetEvent> {
         match &mut self.net {
+            Net::Real {
+                shaper: Some(s), ..
+            } if s.is_backed_up() => std::future::pending().await,
             Net::Real { events, .. } => events.recv().await,
             Net::Sim(_) => std::future::pending().await,
         }

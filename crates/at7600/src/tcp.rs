@@ -6,6 +6,7 @@ use crate::record::{numbered, Recorder};
 use crate::workers::Workers;
 use anyhow::{Context, Result};
 use at7600_core::ModemConfig;
+use at7600_net::AcceptBackoff;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::Path;
@@ -60,6 +61,7 @@ pub async fn serve(
     tracing::debug!(max_modems, "modem limit from the descriptor limit");
     let mut reserve = Reserve::hold();
     let mut at_limit = false;
+    let mut backoff = AcceptBackoff::new();
     loop {
         tokio::select! {
             changed = shutdown.changed() => if changed.is_err() || *shutdown.borrow() {
@@ -67,6 +69,7 @@ pub async fn serve(
             },
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
+                    backoff.succeeded("hosts");
                     if modems.len() >= max_modems {
                         // Full: the host sees its connection closed at once.
                         if !at_limit {
@@ -143,8 +146,8 @@ pub async fn serve(
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
                 Err(e) => {
-                    tracing::warn!(error = %e, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    // Out of descriptors, say: back off rather than spin (logged once).
+                    tokio::time::sleep(backoff.failed("hosts", &e)).await;
                 }
             },
             // Reap finished modems so the set does not grow with every connection.

@@ -128,3 +128,62 @@ fn reopen(link: &Path) -> Port {
     thread::sleep(Duration::from_millis(300));
     Port::open(link)
 }
+
+/// Reads `n` bytes from the port (bounded by [`WAIT`] without progress).
+fn read_port(port: &Port, n: usize) -> Vec<u8> {
+    use std::os::fd::AsRawFd;
+    let mut got = Vec::with_capacity(n);
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut last = std::time::Instant::now();
+    while got.len() < n {
+        let mut pfd = libc::pollfd {
+            fd: port.0.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd.
+        if unsafe { libc::poll(&mut pfd, 1, 100) } > 0 {
+            if let Ok(k) = nix::unistd::read(port.0.as_raw_fd(), &mut buf) {
+                got.extend_from_slice(&buf[..k]);
+                last = std::time::Instant::now();
+            }
+        }
+        assert!(
+            last.elapsed() < WAIT,
+            "stalled after {} of {n} bytes",
+            got.len()
+        );
+    }
+    got
+}
+
+/// A peer streaming faster than the PTY drains: the modem pauses the link while its
+/// output is backed up and must resume it once the host has read (a resume left queued
+/// in the core stalled the stream for good).
+#[test]
+fn pty_transparent_download_faster_than_the_port_drains_arrives_whole() {
+    let d = PtyDaemon::start(GUARDS);
+    let port = Port::open(&d.link);
+    let mut peer = connect(&port);
+    let data: Vec<u8> = (0..16u32 << 20)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
+    let sent = data.clone();
+    let writer = thread::spawn(move || peer.write_all(&sent).is_ok());
+    let mut got = read_port(&port, data.len());
+    assert!(writer.join().expect("peer"), "the peer wrote everything");
+    // The peer closes once done: the modem says so after the data.
+    let mut tail = common::show(&got.split_off(data.len()));
+    if tail.is_empty() {
+        tail = port.read_until("\\r\\nCLOSED\\r\\n");
+    }
+    assert_eq!(tail, "\\r\\nCLOSED\\r\\n");
+    let first = got.iter().zip(&data).position(|(a, b)| a != b);
+    assert!(
+        got == data,
+        "the stream arrived changed: {} of {} bytes, first difference at {first:?}: {:?}",
+        got.len(),
+        data.len(),
+        first.map(|i| common::show(&got[i.saturating_sub(8)..(i + 24).min(got.len())]))
+    );
+}

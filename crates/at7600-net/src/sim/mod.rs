@@ -13,9 +13,17 @@
 //! - a TCP segment that is lost is sent again one RTO later (so loss shows as delay,
 //!   never as missing bytes) and a stream never overtakes itself;
 //! - a lost UDP datagram is gone;
-//! - the peer acknowledges what it received; the ACK takes half a round trip back. A
-//!   connection holds at most [`SimConfig::send_queue_cap`] unacknowledged bytes;
-//!   beyond that a send answers `Full` and `Writable` follows when ACKs make room.
+//! - the peer acknowledges what its application took; the ACK takes half a round trip
+//!   back. A connection holds at most [`SimConfig::send_queue_cap`] unacknowledged
+//!   bytes; beyond that a send answers `Full` and `Writable` follows when ACKs make room.
+//! - the modem has a receive window of [`WINDOW`] bytes per TCP connection: bytes on
+//!   their way to it plus bytes held while it paused reading (`PauseRead`, a host that
+//!   does not read). A peer sends only into the window; the rest waits in its own
+//!   buffer, and a peer whose buffer is full ([`PEER_BUFFER`]: an echo whose answers
+//!   cannot leave) stops taking what the modem sends, so the modem's sends fill up and
+//!   answer `Full`. Back-pressure thus reaches the host both ways, and every queue is
+//!   bounded. Datagrams have no window: past [`WINDOW`] held bytes they are dropped, as a
+//!   full socket buffer drops them.
 //! - connecting costs the profile's setup delay plus one round trip; a name lookup one
 //!   round trip. Unknown names fail with `Dns`, closed ports with `Refused`.
 //! - a `[[sim.client]]` host dials the modem's server port once each time a server
@@ -42,6 +50,14 @@ const MAX_TRIES: u32 = 6;
 const SYN_RTO: Duration = Duration::from_secs(1);
 /// Local ports the simulated stack hands out.
 const EPHEMERAL: u16 = 40000;
+/// The modem's receive window per TCP connection (bytes travelling to it or held
+/// while it does not read), as a real stack's socket buffer bounds it.
+pub const WINDOW: usize = 64 * 1024;
+/// What a peer's application may have written and not yet sent before it stops
+/// taking the modem's bytes (an echo stops reading when its answers cannot leave).
+pub const PEER_BUFFER: usize = 64 * 1024;
+/// Steps of one [`SimNetwork::peer_pump`] at most (a guard: each step moves bytes).
+const MAX_PUMP: usize = 100_000;
 
 /// Something that happens later.
 #[derive(Debug)]
@@ -65,6 +81,8 @@ enum Action {
     },
     /// A `[[sim.client]]` host connects to a server of the modem.
     Dial { server: u8, client: usize },
+    /// The modem's window opened; the news reaches the peer.
+    WindowUpdate { conn: ConnId },
 }
 
 #[derive(Debug)]
@@ -79,14 +97,25 @@ struct Conn {
     /// Received bytes held while the modem paused reading.
     paused: bool,
     held: VecDeque<NetEvent>,
+    /// Payload bytes in `held`.
+    held_bytes: usize,
+    /// TCP bytes on their way to the modem (scheduled, not delivered yet).
+    down_flight: usize,
+    /// What the peer wrote and has not sent: it waits for the modem's window.
+    peer_out: VecDeque<u8>,
+    /// What reached the peer and its application has not taken yet (not acknowledged
+    /// until taken).
+    peer_in: VecDeque<Vec<u8>>,
+    /// A window update is on its way to the peer.
+    update_due: bool,
     unacked: usize,
     acked: u64,
+    /// The acknowledged count the modem was last told (`AckStatus`).
+    acked_told: u64,
     full: bool,
     /// Arrival times, so a stream never overtakes itself.
     up_last: Instant,
     down_last: Instant,
-    /// A partial line for the fixed responder.
-    line: Vec<u8>,
 }
 
 impl Conn {
@@ -107,12 +136,17 @@ impl Conn {
             min_rto,
             paused: false,
             held: VecDeque::new(),
+            held_bytes: 0,
+            down_flight: 0,
+            peer_out: VecDeque::new(),
+            peer_in: VecDeque::new(),
+            update_due: false,
             unacked: 0,
             acked: 0,
+            acked_told: 0,
             full: false,
             up_last: Duration::ZERO,
             down_last: Duration::ZERO,
-            line: Vec::new(),
         }
     }
 }
@@ -225,7 +259,10 @@ impl SimNetwork {
                 self.ready.push_back(NetEvent::Closed { conn });
             }
             NetCommand::QueryAck { conn } => {
-                let acked = self.conns.get(&conn).map_or(0, |c| c.acked);
+                let acked = self.conns.get_mut(&conn).map_or(0, |c| {
+                    c.acked_told = c.acked;
+                    c.acked
+                });
                 self.ready.push_back(NetEvent::AckStatus { conn, acked });
             }
             NetCommand::PauseRead { conn } => {
@@ -236,7 +273,9 @@ impl SimNetwork {
             NetCommand::ResumeRead { conn } => {
                 if let Some(c) = self.conns.get_mut(&conn) {
                     c.paused = false;
+                    c.held_bytes = 0;
                     self.ready.extend(c.held.drain(..));
+                    self.window_opened(conn);
                 }
             }
             NetCommand::Listen { server, port, .. } => {
@@ -429,9 +468,7 @@ impl SimNetwork {
         );
         self.ready
             .push_back(NetEvent::Accepted { server, conn, peer });
-        if !greeting.is_empty() {
-            self.downlink(conn, self.now, greeting.as_bytes(), None);
-        }
+        self.peer_writes(conn, greeting.as_bytes());
     }
 
     fn port_taken(&self, protocol: Protocol, port: u16) -> bool {
@@ -526,6 +563,9 @@ impl SimNetwork {
             };
             let at = at.max(c.down_last);
             c.down_last = at;
+            if datagram.is_none() {
+                c.down_flight += chunk.len();
+            }
             let event = match datagram {
                 Some(from) => NetEvent::Datagram {
                     conn,
@@ -559,6 +599,74 @@ impl SimNetwork {
         Some(at)
     }
 
+    /// The peer's application writes `data` towards the modem.
+    fn peer_writes(&mut self, conn: ConnId, data: &[u8]) {
+        if let Some(c) = self.conns.get_mut(&conn) {
+            c.peer_out.extend(data);
+            self.peer_pump(conn);
+        }
+    }
+
+    /// The peer does what it can now: its application takes what reached it while its
+    /// own output has room (acknowledging it), and it sends what the modem's window
+    /// lets through.
+    fn peer_pump(&mut self, conn: ConnId) {
+        for _ in 0..MAX_PUMP {
+            let Some(c) = self.conns.get_mut(&conn) else {
+                return;
+            };
+            if c.peer_out.len() < PEER_BUFFER {
+                if let Some(data) = c.peer_in.pop_front() {
+                    let reply = answer(c, &data);
+                    c.peer_out.extend(reply);
+                    // The ACK leaves with (or before) the answer, so it is scheduled
+                    // first: at the same instant it runs first.
+                    let back = self.now + self.profile.one_way();
+                    let len = data.len();
+                    self.schedule(back, Action::Acked { conn, len });
+                    continue;
+                }
+            }
+            let room = WINDOW.saturating_sub(c.down_flight + c.held_bytes);
+            let n = room.min(c.peer_out.len());
+            if n == 0 {
+                return;
+            }
+            let bytes: Vec<u8> = c.peer_out.drain(..n).collect();
+            if c.peer_out.is_empty() && c.peer_out.capacity() > PEER_BUFFER {
+                c.peer_out.shrink_to_fit();
+            }
+            self.downlink(conn, self.now, &bytes, None);
+        }
+    }
+
+    /// The modem took bytes: if the peer waits for room, it hears of it half a round
+    /// trip later.
+    fn window_opened(&mut self, conn: ConnId) {
+        let one_way = self.profile.one_way();
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
+        let waiting = !c.peer_out.is_empty() || !c.peer_in.is_empty();
+        if waiting && !c.update_due {
+            c.update_due = true;
+            let at = self.now + one_way;
+            self.schedule(at, Action::WindowUpdate { conn });
+        }
+    }
+
+    /// Bytes the simulated network holds for all connections: sent by the modem and not
+    /// acknowledged (travelling, or waiting for a peer's application), travelling to
+    /// the modem or held for it while it does not read, and written by the peers but
+    /// not sent. Bounded
+    /// by the windows, whatever the host and the peers do.
+    pub fn queued_bytes(&self) -> usize {
+        self.conns
+            .values()
+            .map(|c| c.unacked + c.held_bytes + c.down_flight + c.peer_out.len())
+            .sum()
+    }
+
     fn run(&mut self, action: Action) {
         match action {
             Action::Connect { conn, result } => {
@@ -578,9 +686,7 @@ impl SimNetwork {
                             remote,
                             local_port,
                         });
-                        if !greeting.is_empty() {
-                            self.downlink(conn, self.now, greeting.as_bytes(), None);
-                        }
+                        self.peer_writes(conn, greeting.as_bytes());
                     }
                     Err(error) => {
                         self.conns.remove(&conn);
@@ -593,29 +699,14 @@ impl SimNetwork {
                 let Some(c) = self.conns.get_mut(&conn) else {
                     return;
                 };
-                let reply = match &c.behaviour {
-                    Some(Behaviour::Echo) => data.clone(),
-                    Some(Behaviour::Fixed { reply: Some(r), .. }) => {
-                        c.line.extend_from_slice(&data);
-                        let lines = c.line.iter().filter(|&&b| b == b'\n').count();
-                        if let Some(last) = c.line.iter().rposition(|&b| b == b'\n') {
-                            c.line.drain(..=last);
-                        }
-                        r.as_bytes().repeat(lines)
-                    }
-                    _ => Vec::new(),
-                };
-                if !reply.is_empty() {
-                    self.downlink(conn, self.now, &reply, None);
+                c.peer_in.push_back(data);
+                self.peer_pump(conn);
+            }
+            Action::WindowUpdate { conn } => {
+                if let Some(c) = self.conns.get_mut(&conn) {
+                    c.update_due = false;
+                    self.peer_pump(conn);
                 }
-                let back = self.now + self.profile.one_way();
-                self.schedule(
-                    back,
-                    Action::Acked {
-                        conn,
-                        len: data.len(),
-                    },
-                );
             }
             Action::Acked { conn, len } => {
                 let cap = self.config.send_queue_cap;
@@ -654,15 +745,51 @@ impl SimNetwork {
                 let Some(c) = self.conns.get_mut(&conn) else {
                     return;
                 };
-                if let NetEvent::Data { data, .. } | NetEvent::Datagram { data, .. } = &event {
-                    self.stats.bytes_down += data.len() as u64;
+                let (len, stream) = match &event {
+                    NetEvent::Data { data, .. } => (data.len(), true),
+                    NetEvent::Datagram { data, .. } => (data.len(), false),
+                    _ => (0, false),
+                };
+                if stream {
+                    c.down_flight = c.down_flight.saturating_sub(len);
+                } else if c.paused && c.held_bytes + len > WINDOW {
+                    // A full socket buffer drops datagrams.
+                    self.stats.datagrams_lost += 1;
+                    return;
+                }
+                self.stats.bytes_down += len as u64;
+                // A segment carries the peer's ACK of everything it got before sending
+                // it: the modem learns of the ACK no later than of the data (so a
+                // `AT+CIPSENDMODE=1` report never comes after the echo it caused).
+                if c.acked > c.acked_told {
+                    c.acked_told = c.acked;
+                    self.ready.push_back(NetEvent::AckStatus {
+                        conn,
+                        acked: c.acked,
+                    });
                 }
                 if c.paused {
+                    c.held_bytes += len;
                     c.held.push_back(event);
                 } else {
                     self.ready.push_back(event);
+                    if stream {
+                        self.window_opened(conn);
+                    }
                 }
             }
         }
+    }
+}
+
+/// What the peer's application answers to `data` (empty if nothing).
+fn answer(c: &Conn, data: &[u8]) -> Vec<u8> {
+    match &c.behaviour {
+        Some(Behaviour::Echo) => data.to_vec(),
+        // Only the line ends count, so nothing of a line is kept.
+        Some(Behaviour::Fixed { reply: Some(r), .. }) => r
+            .as_bytes()
+            .repeat(data.iter().filter(|&&b| b == b'\n').count()),
+        _ => Vec::new(),
     }
 }

@@ -170,11 +170,19 @@ impl Session {
         let deadline = Instant::now() + WAIT;
         let mut got = std::mem::take(&mut self.pending);
         let mut buf = [0u8; 4096];
+        // Where the search resumes: what was searched already cannot hold a match, so a
+        // long output costs one pass, not one per read.
+        let mut from = 0;
         loop {
-            if let Some(at) = got.windows(want.len()).position(|w| w == want.as_slice()) {
-                self.pending = got.split_off(at + want.len());
+            if let Some(at) = got[from..]
+                .windows(want.len())
+                .position(|w| w == want.as_slice())
+            {
+                let end = from + at + want.len();
+                self.pending = got.split_off(end);
                 return show(&got);
             }
+            from = got.len().saturating_sub(want.len() - 1);
             let left = deadline.saturating_duration_since(Instant::now());
             assert!(
                 !left.is_zero(),
@@ -195,6 +203,20 @@ impl Session {
                 Err(e) => panic!("read failed: {e}"),
             }
         }
+    }
+
+    /// `AT+NETOPEN`, then TCP link `link` opened to a fresh loopback listener; returns
+    /// the peer's side of the connection.
+    pub fn link_to_loopback_peer(&mut self, link: u8) -> TcpStream {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind peer");
+        let port = listener.local_addr().expect("addr").port();
+        self.send("AT+NETOPEN\r", "+NETOPEN: 0\\r\\n");
+        self.send(
+            format!("AT+CIPOPEN={link},\"TCP\",\"127.0.0.1\",{port}\r"),
+            &format!("+CIPOPEN: {link},0\\r\\n"),
+        );
+        let (peer, _) = listener.accept().expect("accept");
+        peer
     }
 
     /// The exchanges so far.

@@ -70,6 +70,20 @@ fn settle(bench: &mut Bench) -> usize {
     out
 }
 
+/// Bytes from the peer on `conn` (built outside the timed part).
+fn data_event(conn: ConnId, payload: &[u8]) -> NetEvent {
+    NetEvent::Data {
+        conn,
+        data: payload.to_vec(),
+    }
+}
+
+/// The network delivers `event`; returns the bytes for the host.
+fn receive(bench: &mut Bench, event: NetEvent) -> usize {
+    bench.modem.handle_net(bench.now, event);
+    settle(bench)
+}
+
 /// A modem with echo off, the network open and TCP link 1 to the manual's peer.
 fn with_link() -> (Bench, ConnId) {
     let mut bench = Bench::quiet();
@@ -126,14 +140,8 @@ fn data(c: &mut Criterion) {
     assert!(bench.data(conn, &payload).contains(r"+IPD1500\r\n"));
     group.bench_function("direct push 1500 (+IPD)", |b| {
         b.iter_batched(
-            || NetEvent::Data {
-                conn,
-                data: payload.clone(),
-            },
-            |event| {
-                bench.modem.handle_net(bench.now, event);
-                settle(&mut bench)
-            },
+            || data_event(conn, &payload),
+            |event| receive(&mut bench, event),
             BatchSize::SmallInput,
         )
     });
@@ -145,13 +153,9 @@ fn data(c: &mut Criterion) {
     assert!(read.starts_with(r"\r\n+CIPRXGET: 2,1,1500,0\r\n"), "{read}");
     group.bench_function("CIPRXGET buffer 1500 + read", |b| {
         b.iter_batched(
-            || NetEvent::Data {
-                conn,
-                data: payload.clone(),
-            },
+            || data_event(conn, &payload),
             |event| {
-                bench.modem.handle_net(bench.now, event);
-                settle(&mut bench);
+                receive(&mut bench, event);
                 exchange(&mut bench, b"AT+CIPRXGET=2,1,1500\r")
             },
             BatchSize::SmallInput,

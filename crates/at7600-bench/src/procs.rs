@@ -161,6 +161,7 @@ impl At7600 {
     /// `serve --pty DIR/NAME` on the real network.
     pub fn pty(&self, name: &str) -> Result<PtyDaemon> {
         let link = self.dir.join(name);
+        remove_stale(&link);
         let mut cmd = self.command();
         cmd.arg("--pty").arg(&link);
         let mut proc = Proc::spawn(cmd, self.log(name))?;
@@ -190,15 +191,16 @@ impl At7600 {
     /// `serve --pty 'DIR/ttyAT{n}' --count N`: one process, `n` PTY modems.
     pub fn pty_fleet(&self, n: usize) -> Result<Fleet> {
         let pattern = self.dir.join("fleet-ttyAT{n}");
+        let links: Vec<PathBuf> = (0..n)
+            .map(|i| self.dir.join(format!("fleet-ttyAT{i}")))
+            .collect();
+        links.iter().for_each(|l| remove_stale(l));
         let mut cmd = self.command();
         cmd.arg("--pty")
             .arg(&pattern)
             .arg("--count")
             .arg(n.to_string());
         let mut proc = Proc::spawn(cmd, self.log("fleet"))?;
-        let links: Vec<PathBuf> = (0..n)
-            .map(|i| self.dir.join(format!("fleet-ttyAT{i}")))
-            .collect();
         // The ready line(s) may say anything; the symlinks are what counts.
         match proc.wait_paths(&links) {
             Ok(()) => Ok(Fleet::Ready(proc, links)),
@@ -217,6 +219,7 @@ impl At7600 {
 /// socat relaying a PTY (symlinked at `link`) and a TCP connection to `port`.
 pub fn socat(dir: &Path, name: &str, port: u16) -> Result<(Proc, PathBuf)> {
     let link = dir.join(name);
+    remove_stale(&link);
     let mut cmd = Command::new("socat");
     cmd.arg(format!("PTY,link={},raw,echo=0", link.display()))
         .arg(format!("TCP:127.0.0.1:{port}"));
@@ -224,6 +227,17 @@ pub fn socat(dir: &Path, name: &str, port: u16) -> Result<(Proc, PathBuf)> {
     proc.wait_paths(std::slice::from_ref(&link))
         .context("socat")?;
     Ok((proc, link))
+}
+
+/// Removes a symlink left by an earlier process, so that waiting for it to appear
+/// waits for the new one.
+fn remove_stale(link: &Path) {
+    if link
+        .symlink_metadata()
+        .is_ok_and(|m| m.file_type().is_symlink())
+    {
+        let _ = std::fs::remove_file(link);
+    }
 }
 
 /// Makes sure socat is installed, with apt-get if it is not.

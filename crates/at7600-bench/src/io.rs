@@ -174,6 +174,17 @@ impl Port {
         Ok(())
     }
 
+    /// Reads and drops whatever comes until the other side closes or `deadline` passes
+    /// (a peer that closed first could cut the last bytes still on their way).
+    pub fn wait_closed(&mut self, deadline: Instant) {
+        for _ in 0..10_000_000 {
+            self.start = self.pending.len();
+            if self.fill(deadline).is_err() {
+                return;
+            }
+        }
+    }
+
     /// True if no byte arrives within `quiet` (anything that does arrive is kept).
     pub fn is_quiet(&mut self, quiet: Duration) -> bool {
         if self.start < self.pending.len() {

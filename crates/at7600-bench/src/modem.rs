@@ -121,6 +121,35 @@ mod tests {
         assert!(parse_rxget(b"1\r\n").is_err());
     }
 
+    /// A PTY pair: what the test writes on the master, the host reads on the slave.
+    fn pty_host() -> (Port, Host) {
+        let pty = nix::pty::openpty(None, None).expect("openpty");
+        crate::io::make_raw(&pty.slave).expect("raw");
+        let master = Port::new(pty.master).expect("master");
+        let port = Port::new(pty.slave).expect("slave");
+        (master, Host { port })
+    }
+
+    /// Reads `frames` as direct push and checks them against `sent`.
+    fn read_push(frames: &[u8], sent: &[u8]) -> Result<()> {
+        let (mut modem, mut host) = pty_host();
+        modem.write_all(frames, within(ANSWER))?;
+        let mut verifier = crate::payload::Verifier::new(sent.into());
+        while verifier.remaining() > 0 {
+            let n = host.ipd_header()?;
+            host.port.take(n, within(ANSWER), |b| verifier.feed(b))?;
+        }
+        verifier.finish()
+    }
+
+    #[test]
+    fn direct_push_frames_are_parsed_and_their_data_checked() {
+        let frames = b"\r\nRECV FROM:127.0.0.1:5253\r\n+IPD5\r\n+IPD1\r\nRECV FROM:127.0.0.1:5253\r\n+IPD3\r\n\r\nx";
+        read_push(frames, b"+IPD1\r\nx").expect("the bytes that were sent");
+        let err = read_push(frames, b"+IPD1\r\ny").expect_err("one byte differs");
+        assert!(err.to_string().contains("byte 7"), "{err}");
+    }
+
     #[test]
     fn lengths_are_decimal() {
         assert_eq!(parse_len(b"1500").expect("parsed"), 1500);

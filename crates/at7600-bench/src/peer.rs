@@ -132,9 +132,7 @@ pub fn source(listener: Listener, data: Arc<[u8]>, time: Duration) -> Peer<()> {
         let mut port = Port::tcp(stream)?;
         wait.recv_timeout(time).map_err(|_| anyhow!("no go"))?;
         port.write_all(&data, deadline)?;
-        // Hold the connection until the other side closes it, so that the last bytes
-        // are not cut by a reset.
-        let _ = port.until(b"\x00never", deadline);
+        port.wait_closed(deadline);
         Ok(())
     });
     Peer {

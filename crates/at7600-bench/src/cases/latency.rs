@@ -107,8 +107,7 @@ pub fn raw_pty_samples(count: usize) -> Result<Vec<f64>> {
             master.until(b"\r", deadline)?;
             master.write_all(b"\r\nOK\r\n", deadline)?;
         }
-        // Closing the master first would discard the last answer on its way.
-        let _ = master.until(b"\x00never", deadline);
+        master.wait_closed(deadline);
         Ok(())
     });
     let mut slave = Port::new(pty.slave)?;

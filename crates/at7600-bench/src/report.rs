@@ -151,12 +151,10 @@ pub fn table(run: &Run) -> String {
     let mut out = String::new();
     let m = &run.machine;
     let _ = writeln!(out, "at7600 {}", run.binary);
+    let _ = writeln!(out, "machine: {} x {}, Linux {}", m.cores, m.cpu, m.kernel);
     let _ = writeln!(
         out,
-        "machine: {} x {}, Linux {}; load {} -> {}; {} pairs{}",
-        m.cores,
-        m.cpu,
-        m.kernel,
+        "load: {} -> {}; {} pairs{}",
         m.load_before,
         m.load_after,
         run.pairs,
@@ -219,11 +217,11 @@ mod tests {
             pairs: 3,
             quick: true,
             machine: Machine {
-                cpu: "Some CPU".into(),
+                cpu: "Intel(R) Xeon(R) Processor".into(),
                 cores: 2,
-                kernel: "6.1".into(),
-                load_before: "0.10 0.20 0.30".into(),
-                load_after: "0.40 0.50 0.60".into(),
+                kernel: "6.18.44-fc-v1147".into(),
+                load_before: "10.10 9.79 5.98".into(),
+                load_after: "10.46 9.93 6.19".into(),
             },
             metrics,
         }

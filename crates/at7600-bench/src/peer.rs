@@ -68,7 +68,8 @@ impl Listener {
                         count.fetch_add(1, Ordering::SeqCst);
                     }
                     Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                        if stop_rx.try_recv().is_ok() {
+                        // Told to stop, or the holder is gone (a case that failed).
+                        if !matches!(stop_rx.try_recv(), Err(mpsc::TryRecvError::Empty)) {
                             return;
                         }
                         std::thread::sleep(Duration::from_micros(100));

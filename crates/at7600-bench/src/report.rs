@@ -116,8 +116,30 @@ pub struct Run {
     pub quick: bool,
     /// Where it ran.
     pub machine: Machine,
-    /// Every row.
+    /// Every row, with its medians, ratio and verdict worked out.
+    #[serde(serialize_with = "rows")]
     pub metrics: Vec<Metric>,
+}
+
+/// A metric as written to JSON: its values and what the table makes of them.
+#[derive(Serialize)]
+struct Row<'a> {
+    #[serde(flatten)]
+    metric: &'a Metric,
+    reference_median: Option<f64>,
+    ours_median: Option<f64>,
+    ratio: Option<Spread>,
+    met: Option<bool>,
+}
+
+fn rows<S: serde::Serializer>(metrics: &[Metric], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(metrics.iter().map(|metric| Row {
+        metric,
+        reference_median: median(&metric.reference_values),
+        ours_median: median(&metric.ours_values),
+        ratio: metric.ratio(),
+        met: metric.met(),
+    }))
 }
 
 /// A value in at most 9 characters.
@@ -263,5 +285,19 @@ mod tests {
         assert!(text.lines().all(|l| l.chars().count() <= 100), "{text}");
         assert!(text.contains("n/a (binary lacks --count)"));
         assert!(text.contains("NO"));
+    }
+
+    #[test]
+    fn json_rows_carry_the_ratio_and_the_verdict() {
+        let mut m = Metric::paired("direct-push", "MB/s", "socat", Target::RatioAtLeast(1.0));
+        m.push(25.0, 100.0);
+        m.push(30.0, 100.0);
+        m.push(20.0, 100.0);
+        let value = serde_json::to_value(run(vec![m])).expect("serializable");
+        let row = &value["metrics"][0];
+        assert_eq!(row["case"], "direct-push");
+        assert_eq!(row["ratio"]["median"], 0.25);
+        assert_eq!(row["met"], false);
+        assert_eq!(row["ours_values"][1], 30.0);
     }
 }

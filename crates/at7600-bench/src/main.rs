@@ -52,8 +52,15 @@ struct Args {
     list: bool,
 }
 
-fn main() -> Result<()> {
-    let args = Args::parse();
+fn main() {
+    // A bad option or a missing tool is a message, not a backtrace.
+    if let Err(e) = run(Args::parse()) {
+        eprintln!("at7600-bench: {e:#}");
+        std::process::exit(2);
+    }
+}
+
+fn run(args: Args) -> Result<()> {
     if args.list {
         for case in CASES {
             println!("{:<17} {}", case.name, case.about);

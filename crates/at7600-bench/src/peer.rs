@@ -174,6 +174,34 @@ pub fn sink(
     }
 }
 
+/// A peer on its own thread: accepts one connection, then for every `request` bytes it
+/// reads answers with the next `chunk` bytes of `data` (lock-step, the reference of a
+/// host that asks for its data piece by piece). Returns when all of `data` is sent.
+pub fn responder(
+    listener: Listener,
+    data: Arc<[u8]>,
+    request: usize,
+    chunk: usize,
+    time: Duration,
+) -> Peer<()> {
+    let (go, _wait) = mpsc::channel::<()>();
+    let thread = std::thread::spawn(move || -> Result<()> {
+        let deadline = Instant::now() + time;
+        let stream = listener.accept(deadline)?;
+        let mut port = Port::tcp(stream)?;
+        for piece in data.chunks(chunk.max(1)) {
+            port.take(request, deadline, |_| Ok(()))?;
+            port.write_all(piece, deadline)?;
+        }
+        port.wait_closed(deadline);
+        Ok(())
+    });
+    Peer {
+        go: Some(go),
+        thread: Some(thread),
+    }
+}
+
 /// A peer thread and the means to start it.
 pub struct Peer<T> {
     go: Option<mpsc::Sender<()>>,

@@ -20,6 +20,13 @@ use tokio::time::Instant;
 /// (see [`read_some`]): an idle modem holds none.
 const HOST_READ: usize = 4096;
 
+/// Output up to this size is made one piece before it is written (see
+/// [`Driver::write_now`]).
+const COALESCE_LIMIT: usize = 4096;
+
+/// Host bytes taken in one pass of the modem (several reads).
+const HOST_READ_BATCH: usize = 16 * 1024;
+
 /// Events taken without waiting before the host's output is written (see
 /// [`Driver::take_ready_events`]).
 const MAX_READY_EVENTS: usize = 64;
@@ -230,7 +237,14 @@ impl Driver {
     fn write_now<W: AsyncWrite + Unpin>(&mut self, writer: &mut W) -> Result<(), ()> {
         let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
         loop {
-            let out = self.modem.host_output_contiguous();
+            // A few responses and reports go out in one write even when the core's ring
+            // buffer wraps; a large backlog (a data stream) is written a piece at a time
+            // rather than moved in memory first.
+            let out = if self.modem.host_output_len() <= COALESCE_LIMIT {
+                self.modem.host_output_contiguous()
+            } else {
+                self.modem.host_output()
+            };
             if out.is_empty() {
                 // Some hosts buffer (standard output is line-buffered): push the rest of
                 // a line such as the `>` prompt out. Where that has to wait, it goes on
@@ -333,16 +347,34 @@ async fn next_request(
     }
 }
 
-/// The next bytes from the host (empty at end of input). The read buffer exists only
-/// inside one poll, so a modem waiting for its host holds no buffer.
+/// The next bytes from the host (empty at end of input): whatever is there, up to
+/// [`HOST_READ_BATCH`] in several reads (a PTY hands out at most 4095 bytes per read,
+/// and each batch costs the modem one pass instead of one per read). The buffer exists
+/// only inside one poll, so a modem waiting for its host holds none.
 async fn read_some<R: AsyncRead + Unpin>(reader: &mut R) -> std::io::Result<Vec<u8>> {
     std::future::poll_fn(|cx| {
-        let mut buf = [0u8; HOST_READ];
+        let mut buf = [0u8; HOST_READ_BATCH];
         let mut read = ReadBuf::new(&mut buf);
-        match Pin::new(&mut *reader).poll_read(cx, &mut read) {
-            Poll::Ready(Ok(())) => Poll::Ready(Ok(read.filled().to_vec())),
-            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
-            Poll::Pending => Poll::Pending,
+        loop {
+            let before = read.filled().len();
+            let room = read.remaining().min(HOST_READ);
+            let mut part = read.take(room);
+            match Pin::new(&mut *reader).poll_read(cx, &mut part) {
+                Poll::Ready(Ok(())) => {
+                    let n = part.filled().len();
+                    // The whole buffer is initialised (`ReadBuf::new` over an array).
+                    read.advance(n);
+                    if n == 0 || read.remaining() == 0 {
+                        return Poll::Ready(Ok(read.filled().to_vec()));
+                    }
+                }
+                // Got something already: hand it over, the error comes again next time.
+                Poll::Ready(Err(_)) | Poll::Pending if before > 0 => {
+                    return Poll::Ready(Ok(read.filled().to_vec()));
+                }
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => return Poll::Pending,
+            }
         }
     })
     .await

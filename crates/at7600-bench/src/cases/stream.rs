@@ -5,7 +5,7 @@ use super::{mbps, Ctx, RUN_TIME};
 use crate::io::{within, Port};
 use crate::modem::{parse_rxget, Host};
 use crate::payload::{seeded, Verifier};
-use crate::peer::{sink, source, Listener};
+use crate::peer::{responder, sink, source, Listener};
 use crate::procs::socat;
 use crate::report::{Metric, Target};
 use anyhow::{bail, Result};
@@ -236,19 +236,51 @@ pub fn drain(host: &mut Host, verifier: &mut Verifier, need_report: bool) -> Res
     bail!("drain did not end")
 }
 
-/// Buffer access mode, draining with `AT+CIPRXGET=2`.
+/// The request a host sends for each piece in buffer access mode.
+const RXGET_REQUEST: &[u8] = b"AT+CIPRXGET=2,1,1500\r";
+
+/// Buffer access mode, draining with `AT+CIPRXGET=2`, 1500 bytes per request. The
+/// reference is socat relaying the same lock-step exchange: the host writes a request of
+/// the same length, the peer answers with the next 1500 bytes (one round trip per
+/// piece, as for the modem, whose data is already buffered).
 pub fn ciprxget_drain(ctx: &Ctx) -> Result<Vec<Metric>> {
-    down_case(
+    let data = seeded(4, ctx.size(8 << 20, 1 << 20));
+    pairs(
         ctx,
-        "ciprxget-drain",
-        4,
-        (8 << 20, 1 << 20),
-        |host, port| {
-            host.command("AT+CIPRXGET=1\r", "OK\r\n")?;
-            host.netopen()?;
-            host.open_link(1, port)
+        Metric::paired("ciprxget-drain", "MB/s", "socat", Target::RatioAtLeast(1.0)),
+        |_| {
+            ours_down(
+                ctx,
+                &data,
+                |host, port| {
+                    host.command("AT+CIPRXGET=1\r", "OK\r\n")?;
+                    host.netopen()?;
+                    host.open_link(1, port)
+                },
+                |host, v| drain(host, v, true),
+            )
         },
-        |host, v| drain(host, v, true),
+        |_| {
+            let listener = Listener::bind()?;
+            let port = listener.port;
+            let peer = responder(listener, data.clone(), RXGET_REQUEST.len(), CHUNK, RUN_TIME);
+            let (proc, link) = socat(&ctx.dir, "socat-drain", port)?;
+            let mut host = Port::open_tty(&link)?;
+            let mut verifier = Verifier::new(data.clone());
+            let deadline = within(RUN_TIME);
+            let start = Instant::now();
+            while verifier.remaining() > 0 {
+                host.write_all(RXGET_REQUEST, deadline)?;
+                let n = verifier.remaining().min(CHUNK);
+                host.take(n, deadline, |b| verifier.feed(b))?;
+            }
+            let elapsed = start.elapsed();
+            verifier.finish()?;
+            drop(host);
+            drop(proc);
+            peer.join()?;
+            Ok(mbps(data.len(), elapsed))
+        },
     )
 }
 

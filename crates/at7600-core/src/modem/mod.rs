@@ -294,6 +294,11 @@ impl Modem {
         self.out.as_slices().0
     }
 
+    /// How many bytes wait for the host in all.
+    pub fn host_output_len(&self) -> usize {
+        self.out.len()
+    }
+
     /// Everything waiting for the host as one slice, so a runtime can hand it to the
     /// host in a single write (a response, its report and a URC go out together).
     pub fn host_output_contiguous(&mut self) -> &[u8] {

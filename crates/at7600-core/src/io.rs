@@ -214,7 +214,8 @@ pub enum Protocol {
     Udp,
 }
 
-/// Socket options the host configured with `AT+CIPCCFG`, applied where the host OS allows.
+/// Socket options the host configured with `AT+CIPCCFG` and `AT+CTCPKA`, applied where
+/// the host OS allows.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct SocketOptions {
@@ -222,6 +223,36 @@ pub struct SocketOptions {
     pub retries: u8,
     /// `<TimeoutVal>`: minimum retransmission timeout.
     pub min_rto: Duration,
+    /// TCP keepalive (`AT+CTCPKA`), for TCP connections only; `None` = off.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub keepalive: Option<Keepalive>,
+}
+
+/// `AT+CTCPKA=<keepalive>,<keepidle>,<keepcount>,<keepinterval>`: TCP keepalive with
+/// idle time and interval in minutes (`more-commands.md` §5.7).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Keepalive {
+    /// Whether keepalive is on.
+    pub enabled: bool,
+    /// Idle minutes before the first probe, 1-120.
+    pub idle_min: u8,
+    /// Unanswered probes before the connection is dropped, 1-10.
+    pub count: u8,
+    /// Minutes between probes, 1-100.
+    pub interval_min: u8,
+}
+
+impl Default for Keepalive {
+    /// The manual's example values, off.
+    fn default() -> Self {
+        Keepalive {
+            enabled: false,
+            idle_min: 2,
+            count: 5,
+            interval_min: 1,
+        }
+    }
 }
 
 /// Requests from the core to the network backend.

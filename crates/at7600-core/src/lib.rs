@@ -25,7 +25,8 @@ pub mod parser;
 
 pub use config::ModemConfig;
 pub use io::{
-    ConnId, Input, Instant, NetCommand, NetEvent, OpenError, Protocol, SendOutcome, SocketOptions,
+    ConnId, Input, Instant, Keepalive, NetCommand, NetEvent, OpenError, Protocol, SendOutcome,
+    SocketOptions,
 };
 pub use link::LinkState;
 pub use modem::{LinkStatus, Metrics, Modem, Status};

@@ -20,6 +20,7 @@ fn options() -> SocketOptions {
     SocketOptions {
         retries: 2,
         min_rto: Duration::from_millis(500),
+        keepalive: None,
     }
 }
 

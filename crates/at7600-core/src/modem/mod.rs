@@ -6,9 +6,12 @@
 //! [`Step`] saying whether to go on, fail, wait for an event, or prompt for a payload.
 //! Unsolicited output waits in one queue, released only while no command is running.
 
+mod clock;
 mod data;
+mod device;
 mod general;
 mod network;
+mod packet;
 mod receive;
 mod send;
 mod servers;
@@ -92,6 +95,10 @@ enum Failure {
     Ip(ErrInfo),
     /// A transparent open refused: `CONNECT FAIL` is the whole answer.
     ConnectFail,
+    /// A general command's refusal that follows `AT+CMEE` (not allowed, SIM busy...).
+    Cme(device::Cme),
+    /// `ERROR` whatever `AT+CMEE` says (the manual documents only `ERROR`).
+    Plain,
 }
 
 /// The timer table: one deadline per purpose.
@@ -109,6 +116,8 @@ enum Timer {
     AckPoll(usize),
     /// The `+++` escape's guard or gap time ends.
     Escape,
+    /// Boot sequence, ping and periodic reports of the general commands.
+    Device(device::DevTimer),
 }
 
 /// State of the PDP context.
@@ -172,15 +181,18 @@ pub struct Modem {
     next_query: u64,
     dtr: bool,
     metrics: status::Metrics,
+    /// Power, boot phase, clock and ping: the module around the TCP/IP stack.
+    dev: device::Device,
 }
 
 impl Modem {
     /// A modem as it is after power-on.
     pub fn new(config: ModemConfig) -> Self {
-        Modem {
-            config,
+        let mut modem = Modem {
             now: Duration::ZERO,
-            s: Settings::default(),
+            s: Settings::factory(config.identity.personality),
+            dev: device::Device::new(&config),
+            config,
             host: HostState::Idle,
             input: VecDeque::new(),
             line: Vec::new(),
@@ -205,7 +217,11 @@ impl Modem {
             next_query: 1,
             dtr: true,
             metrics: status::Metrics::default(),
+        };
+        if modem.config.boot.power_on_lines {
+            modem.boot();
         }
+        modem
     }
 
     /// The configuration the modem was built with.
@@ -228,6 +244,10 @@ impl Modem {
     pub fn handle_host(&mut self, now: Instant, bytes: &[u8]) {
         self.advance(now);
         self.metrics.host_bytes_in += bytes.len() as u64;
+        // Off, or restarting before its first boot line: the UART is dead.
+        if self.dev.deaf() {
+            return;
+        }
         // Data mode too goes through the pump: one place owes the `\n` of a command.
         self.input.extend(bytes);
         self.pump();
@@ -238,8 +258,8 @@ impl Modem {
     /// no half-typed line or half-sent payload behind to swallow the next host's bytes.
     pub fn handle_dtr(&mut self, now: Instant, on: bool) {
         self.advance(now);
-        // AT&D0: the line is ignored altogether.
-        if self.dtr && !on && self.s.dtr_mode != 0 {
+        // AT&D0: the line is ignored altogether (and by a module not yet running).
+        if self.dtr && !on && self.s.dtr_mode != 0 && !self.dev.deaf() {
             if self.s.dtr_mode == 2 && !matches!(self.host, HostState::Data) {
                 self.dtr_close_data_link();
             }
@@ -573,6 +593,12 @@ impl Modem {
                 }
             }
             Failure::ConnectFail => return self.final_code("CONNECT FAIL", 3),
+            Failure::Cme(e) => match self.s.cmee {
+                1 => return self.cme_error(&e.code().to_string()),
+                2 => return self.cme_error(e.text()),
+                _ => {}
+            },
+            Failure::Plain => {}
             Failure::Info(text) => self.info(&text),
             Failure::Ip(e) => {
                 let text = if self.s.ccfg.err_mode == 0 {
@@ -720,6 +746,7 @@ impl Modem {
             Timer::Payload => self.payload_timed_out(),
             Timer::AckPoll(link) => self.ack_poll(link),
             Timer::Escape => self.escape_timer(),
+            Timer::Device(t) => self.device_timer(t),
         }
     }
 

@@ -282,3 +282,22 @@ impl Bench {
         })
     }
 }
+
+impl Bench {
+    /// Sends each command (with `\r`) in turn and checks the exact answer to each.
+    pub fn expect_answers(&mut self, pairs: &[(&str, &str)]) {
+        for (cmd, answer) in pairs {
+            assert_eq!(self.host(format!("{cmd}\r")), *answer, "{cmd}");
+        }
+    }
+
+    /// Changes the radio values as a fault would; returns the URCs that gives.
+    pub fn radio(&mut self, change: impl FnOnce(&mut at7600_core::config::Radio)) -> String {
+        let mut radio = self.modem.status().radio;
+        change(&mut radio);
+        self.modem.set_radio(self.now, radio);
+        let out = show(self.modem.host_output());
+        self.modem.consume_host_output(usize::MAX);
+        out
+    }
+}

@@ -48,7 +48,12 @@ pub struct Driver {
 impl Driver {
     /// A powered-on modem whose links go through `network`, its session written to
     /// `record` if given.
-    pub fn new(config: ModemConfig, network: &NetSpec, record: Option<Recorder>) -> Self {
+    pub fn new(mut config: ModemConfig, network: &NetSpec, record: Option<Recorder>) -> Self {
+        // The module's clock (AT+CCLK?) starts at the host's UTC, taken with the epoch;
+        // the core itself never reads a clock.
+        config.utc_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
         let control = network.control.as_ref().map(|reg| {
             let (id, rx) = reg.register(network.front_end);
             (reg.clone(), id, rx)

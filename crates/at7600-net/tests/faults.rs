@@ -228,7 +228,11 @@ fn radio_changes_report_registration() {
         reg_status: Some(2),
     })
     .unwrap();
-    assert_eq!(sim.take_text(), "\\r\\n+CREG: 2\\r\\n");
+    // Not registered: the bearer under the open network is gone (more-commands.md §5.1).
+    assert_eq!(
+        sim.take_text(),
+        "\\r\\n+CREG: 2\\r\\n\\r\\n+CIPEVENT: NETWORK CLOSED UNEXPECTEDLY\\r\\n"
+    );
     sim.host("AT+CSQ\r");
     assert_eq!(sim.take_text(), "\\r\\n+CSQ: 3,99\\r\\n\\r\\nOK\\r\\n");
 }

@@ -266,6 +266,35 @@ impl Boot {
     }
 }
 
+/// How slow the modem is (`docs/timing.md`): instant by default; [`Timing::module`]
+/// makes it as slow as a real module.
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default))]
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct Timing {
+    /// Pace the serial line at the `AT+IPR` baud rate, both ways (8N1: 10 bits a byte).
+    pub uart: bool,
+    /// Time between a command line's `\r` and its first answer byte.
+    pub command_ms: u64,
+    /// `AT+NETOPEN`'s own time before the network is asked (beyond the link's delays).
+    pub netopen_ms: u64,
+    /// `AT+CIPOPEN`'s own time before the connection attempt (beyond the link's delays).
+    pub cipopen_ms: u64,
+}
+
+impl Timing {
+    /// The "module" profile: a SIM7600 on a 115200-baud UART (`docs/timing.md` gives
+    /// each figure's source).
+    pub fn module() -> Self {
+        Timing {
+            uart: true,
+            command_ms: 20,
+            netopen_ms: 1500,
+            cipopen_ms: 300,
+        }
+    }
+}
+
 /// Firmware-specific answers some module builds give (`more-commands.md` §5.7).
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(default))]
@@ -358,6 +387,9 @@ pub struct ModemConfig {
     /// Firmware quirks.
     #[cfg_attr(feature = "serde", serde(default))]
     pub quirks: Quirks,
+    /// How slow the modem is.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub timing: Timing,
     /// Host UTC (ms since the Unix epoch) at instant zero: see [`DEFAULT_UTC_MS`].
     #[cfg_attr(feature = "serde", serde(default = "default_utc_ms"))]
     pub utc_ms: u64,
@@ -374,6 +406,7 @@ impl Default for ModemConfig {
             network: PacketDomain::default(),
             boot: Boot::default(),
             quirks: Quirks::default(),
+            timing: Timing::default(),
             utc_ms: DEFAULT_UTC_MS,
         }
     }

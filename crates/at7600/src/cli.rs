@@ -228,4 +228,9 @@ pub struct SettingsArgs {
     /// Log filter (e.g. "info", "at7600_net=debug"); else RUST_LOG; else "info".
     #[arg(long)]
     pub log_level: Option<String>,
+    // ---- module timing and driver torture (docs/timing.md) ----
+    /// How slow the modem is: "instant" (default) or "module" (a real module's UART
+    /// pace, command, NETOPEN/CIPOPEN and boot times, boot lines at power-on).
+    #[arg(long, value_name = "PROFILE")]
+    pub timing: Option<String>,
 }

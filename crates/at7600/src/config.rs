@@ -3,7 +3,7 @@
 
 use crate::cli::SettingsArgs;
 use anyhow::{bail, Context, Result};
-use at7600_core::config::Personality;
+use at7600_core::config::{Boot, Personality, Timing};
 use at7600_core::ModemConfig;
 use at7600_net::sim::SimConfig;
 use at7600_net::{LinkProfile, NetConfig, ScheduledFault, PROFILE_NAMES};
@@ -50,6 +50,21 @@ pub struct FileConfig {
     /// `[quirks]`
     #[serde(default)]
     pub quirks: QuirksFile,
+    /// `[timing]`
+    #[serde(default)]
+    pub timing: TimingFile,
+}
+
+/// `[timing]` of the config file: a named profile, with any field overridden.
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct TimingFile {
+    pub profile: Option<String>,
+    pub uart: Option<bool>,
+    pub command_ms: Option<u64>,
+    pub netopen_ms: Option<u64>,
+    pub cipopen_ms: Option<u64>,
 }
 
 /// `[power]` of the config file: `AT+CBC`, `AT+CPMUTEMP`.
@@ -253,6 +268,7 @@ pub fn resolve(file: FileConfig, flags: &SettingsArgs) -> Result<Settings> {
         modem.escape.max_gap = millis("escape gap", ms)?;
     }
 
+    timing(&mut modem, &file.timing, flags.timing.as_deref())?;
     more_commands(&mut modem, &file)?;
 
     let log_level = pick(&flags.log_level, file.log.level);
@@ -289,6 +305,36 @@ pub fn resolve(file: FileConfig, flags: &SettingsArgs) -> Result<Settings> {
         sim: file.sim.unwrap_or_default(),
         faults: file.fault,
     })
+}
+
+/// `--timing` over `[timing]`: the "module" profile also boots like a module (its
+/// boot times, the boot lines at power-on); `[boot]` keys still override that.
+fn timing(modem: &mut ModemConfig, file: &TimingFile, flag: Option<&str>) -> Result<()> {
+    match flag.or(file.profile.as_deref()) {
+        None | Some("instant") => {}
+        Some("module") => {
+            modem.timing = Timing::module();
+            modem.boot = Boot::module();
+        }
+        Some(other) => bail!("unknown timing profile {other:?}; known: instant, module"),
+    }
+    let t = &mut modem.timing;
+    if let Some(v) = file.uart {
+        t.uart = v;
+    }
+    for (field, v, what) in [
+        (&mut t.command_ms, file.command_ms, "command_ms"),
+        (&mut t.netopen_ms, file.netopen_ms, "netopen_ms"),
+        (&mut t.cipopen_ms, file.cipopen_ms, "cipopen_ms"),
+    ] {
+        if let Some(v) = v {
+            if v > 60_000 {
+                bail!("[timing] {what} must be at most 60000 ms, not {v}");
+            }
+            *field = v;
+        }
+    }
+    Ok(())
 }
 
 /// The `[identity]`, `[radio]`, `[network]`, `[power]`, `[boot]` and `[quirks]` keys of
@@ -459,6 +505,26 @@ mod tests {
             let file: FileConfig = toml::from_str(bad).unwrap();
             assert!(resolve(file, &SettingsArgs::default()).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn the_module_timing_profile_slows_the_modem_and_its_boot() {
+        let flags = SettingsArgs {
+            timing: Some("module".into()),
+            ..Default::default()
+        };
+        let file: FileConfig = toml::from_str("[timing]\ncommand_ms = 5\n").unwrap();
+        let s = resolve(file, &flags).unwrap();
+        assert!(s.modem.timing.uart);
+        assert_eq!(s.modem.timing.command_ms, 5);
+        assert_eq!(s.modem.boot, Boot::module());
+        let s = resolve(FileConfig::default(), &SettingsArgs::default()).unwrap();
+        assert_eq!(s.modem.timing, Timing::default(), "instant by default");
+        let flags = SettingsArgs {
+            timing: Some("slow".into()),
+            ..Default::default()
+        };
+        assert!(resolve(FileConfig::default(), &flags).is_err());
     }
 
     #[test]

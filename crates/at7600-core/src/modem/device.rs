@@ -39,6 +39,10 @@ pub(super) enum DevTimer {
     Boot,
     /// `AT+AUTOCSQ=1,0`: the periodic `+CSQ:` report.
     AutoCsq,
+    /// A command line's processing time is over (timing profile).
+    Command,
+    /// `AT+NETOPEN`'s / `AT+CIPOPEN`'s own time is over (timing profile).
+    NetGate,
 }
 
 /// A general command's refusal that follows `AT+CMEE` (`more-commands.md` §0.1).
@@ -388,6 +392,7 @@ impl Modem {
         self.urcs.clear();
         self.urc_bytes = 0;
         self.input.clear();
+        self.pace_restart();
         self.chain.clear();
         self.line.clear();
         self.line_overflow = false;
@@ -400,6 +405,9 @@ impl Modem {
     pub(super) fn device_timer(&mut self, timer: DevTimer) {
         match timer {
             DevTimer::Boot => self.boot_step(),
+            DevTimer::Command => self.run_held_line(),
+            // Nothing to do but wake: `poll_net` lets the command through now.
+            DevTimer::NetGate => {}
             DevTimer::AutoCsq => {
                 if self.s.autocsq == (1, 0) {
                     let (rssi, ber) = if self.radio_on() && self.dev.sim_ready() {

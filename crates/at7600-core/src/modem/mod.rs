@@ -18,6 +18,7 @@ mod servers;
 mod settings;
 mod sockets;
 mod status;
+mod timing;
 pub use status::{LinkStatus, Metrics, Status};
 
 use crate::config::ModemConfig;
@@ -67,6 +68,8 @@ enum Busy {
     Listen { server: u8 },
     /// `AT+CIPOPEN` of the transparent link: `CONNECT 115200` or `CONNECT FAIL`.
     TransparentOpen { link: usize },
+    /// The command line's processing time (timing profile).
+    Processing,
 }
 
 /// What a command handler tells the command runner.
@@ -183,6 +186,8 @@ pub struct Modem {
     metrics: status::Metrics,
     /// Power, boot phase, clock and ping: the module around the TCP/IP stack.
     dev: device::Device,
+    /// The serial line's pace and the command processing time (timing profile).
+    pace: timing::Pace,
 }
 
 impl Modem {
@@ -192,6 +197,7 @@ impl Modem {
             now: Duration::ZERO,
             s: Settings::factory(config.identity.personality),
             dev: device::Device::new(&config),
+            pace: timing::Pace::default(),
             config,
             host: HostState::Idle,
             input: VecDeque::new(),
@@ -249,7 +255,7 @@ impl Modem {
             return;
         }
         // Data mode too goes through the pump: one place owes the `\n` of a command.
-        self.input.extend(bytes);
+        self.pace_host_bytes(bytes);
         self.pump();
         self.flush_urcs();
     }
@@ -280,6 +286,7 @@ impl Modem {
             // Nobody is there to read what was typed ahead.
             if !matches!(self.host, HostState::Busy(_)) {
                 self.input.clear();
+                self.pace_drop_input();
             }
         }
         self.dtr = on;
@@ -311,18 +318,21 @@ impl Modem {
 
     /// Bytes waiting for the host (call again after consuming: it may return more).
     pub fn host_output(&self) -> &[u8] {
-        self.out.as_slices().0
+        let front = self.out.as_slices().0;
+        &front[..front.len().min(self.released_len())]
     }
 
     /// Everything waiting for the host as one slice, so a runtime can hand it to the
     /// host in a single write (a response, its report and a URC go out together).
     pub fn host_output_contiguous(&mut self) -> &[u8] {
-        self.out.make_contiguous()
+        let released = self.released_len();
+        &self.out.make_contiguous()[..released]
     }
 
     /// Marks the first `n` bytes of [`Modem::host_output`] as delivered.
     pub fn consume_host_output(&mut self, n: usize) {
-        let n = n.min(self.out.len());
+        let n = n.min(self.released_len());
+        self.pace_consumed(n);
         self.metrics.host_bytes_out += n as u64;
         let was_full = self.output_full();
         self.out.drain(..n);
@@ -339,6 +349,9 @@ impl Modem {
 
     /// The next command for the network backend.
     pub fn poll_net(&mut self) -> Option<NetCommand> {
+        if self.net_gate_closed() {
+            return None;
+        }
         let cmd = self.net_out.pop_front()?;
         if let NetCommand::Send { data, .. } | NetCommand::SendTo { data, .. } = &cmd {
             self.metrics.net_bytes_sent += data.len() as u64;
@@ -354,7 +367,7 @@ impl Modem {
             .front()
             .filter(|_| self.may_release_urcs())
             .map(|u| u.at);
-        timers.chain(urc).min()
+        timers.chain(urc).chain(self.pace_deadline()).min()
     }
 
     /// Whether the runtime should read more host bytes now (back-pressure: a command is
@@ -363,7 +376,7 @@ impl Modem {
         // A full transparent stream holds the host back only in data mode: after `+++`
         // or DTR the host must still be able to type `AT+CIPCLOSE=0`.
         let data_full = matches!(self.host, HostState::Data) && self.stream.full();
-        self.input.len() < self.config.limits.host_input && !data_full
+        self.pace_input_len() < self.config.limits.host_input && !data_full
     }
 
     /// The host is not reading what it is answered: like a UART whose transmit side
@@ -377,6 +390,7 @@ impl Modem {
 
     fn advance(&mut self, now: Instant) {
         self.now = self.now.max(now);
+        self.pace_advance();
     }
 
     // ---- host side: line discipline -------------------------------------------------
@@ -472,6 +486,9 @@ impl Modem {
 
     fn run_line(&mut self, line: &[u8]) {
         self.host = HostState::Idle;
+        if self.hold_line(line) {
+            return;
+        }
         match parse_line(line) {
             Ok(cmds) => {
                 self.chain = cmds.into();
@@ -765,6 +782,7 @@ impl Modem {
                 self.drop_link(link);
                 return self.transparent_opened(false);
             }
+            Busy::Processing => return,
             Busy::Listen { server } => {
                 self.servers[usize::from(server)] = None;
                 self.net_out.push_back(NetCommand::Unlisten { server });

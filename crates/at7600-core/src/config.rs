@@ -295,6 +295,34 @@ impl Timing {
     }
 }
 
+/// The torture mode (`docs/timing.md`): seeded, reproducible choices within what the
+/// manual allows that shake out driver bugs.
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default))]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Torture {
+    /// The seed: the same seed and the same input give the same bytes and pauses.
+    pub seed: u64,
+    /// Output is cut into pieces of 1 to this many bytes.
+    pub max_piece: usize,
+    /// Each piece is followed by a pause of 1 to this many milliseconds.
+    pub max_pause_ms: u64,
+    /// A URC comes at the earliest moment (right behind the final result, back to
+    /// back) or is held up to this long.
+    pub max_urc_delay_ms: u64,
+}
+
+impl Default for Torture {
+    fn default() -> Self {
+        Torture {
+            seed: 1,
+            max_piece: 16,
+            max_pause_ms: 20,
+            max_urc_delay_ms: 500,
+        }
+    }
+}
+
 /// Firmware-specific answers some module builds give (`more-commands.md` §5.7).
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(default))]
@@ -390,6 +418,9 @@ pub struct ModemConfig {
     /// How slow the modem is.
     #[cfg_attr(feature = "serde", serde(default))]
     pub timing: Timing,
+    /// The torture mode, if on.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub torture: Option<Torture>,
     /// Host UTC (ms since the Unix epoch) at instant zero: see [`DEFAULT_UTC_MS`].
     #[cfg_attr(feature = "serde", serde(default = "default_utc_ms"))]
     pub utc_ms: u64,
@@ -407,6 +438,7 @@ impl Default for ModemConfig {
             boot: Boot::default(),
             quirks: Quirks::default(),
             timing: Timing::default(),
+            torture: None,
             utc_ms: DEFAULT_UTC_MS,
         }
     }

@@ -22,6 +22,7 @@ pub mod io;
 pub mod link;
 mod modem;
 pub mod parser;
+pub mod rng;
 
 pub use config::ModemConfig;
 pub use io::{
@@ -29,4 +30,4 @@ pub use io::{
     SocketOptions,
 };
 pub use link::LinkState;
-pub use modem::{LinkStatus, Metrics, Modem, Status};
+pub use modem::{LinkStatus, Metrics, Modem, Status, TortureChoice};

@@ -44,7 +44,8 @@ mod udp;
 pub mod fault;
 mod harness;
 mod profile;
-pub mod rng;
+/// The seeded generator, shared with the core's torture mode.
+pub use at7600_core::rng;
 pub mod shape;
 pub mod sim;
 

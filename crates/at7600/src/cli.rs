@@ -233,4 +233,9 @@ pub struct SettingsArgs {
     /// pace, command, NETOPEN/CIPOPEN and boot times, boot lines at power-on).
     #[arg(long, value_name = "PROFILE")]
     pub timing: Option<String>,
+    /// Shake out driver bugs: cut the output at random bytes with small pauses, send
+    /// URCs at the earliest moment or hold them back; reproducible with the same seed
+    /// (each choice is logged at debug level).
+    #[arg(long, value_name = "SEED")]
+    pub torture: Option<u64>,
 }

@@ -3,7 +3,7 @@
 
 use crate::cli::SettingsArgs;
 use anyhow::{bail, Context, Result};
-use at7600_core::config::{Boot, Personality, Timing};
+use at7600_core::config::{Boot, Personality, Timing, Torture};
 use at7600_core::ModemConfig;
 use at7600_net::sim::SimConfig;
 use at7600_net::{LinkProfile, NetConfig, ScheduledFault, PROFILE_NAMES};
@@ -269,6 +269,10 @@ pub fn resolve(file: FileConfig, flags: &SettingsArgs) -> Result<Settings> {
     }
 
     timing(&mut modem, &file.timing, flags.timing.as_deref())?;
+    modem.torture = flags.torture.map(|seed| Torture {
+        seed,
+        ..Torture::default()
+    });
     more_commands(&mut modem, &file)?;
 
     let log_level = pick(&flags.log_level, file.log.level);

@@ -229,6 +229,10 @@ impl Driver {
     /// Writes what the core has for the host as far as the host takes it now, without
     /// waiting (the select loop waits when the host is slow). Err if the host is gone.
     fn write_now<W: AsyncWrite + Unpin>(&mut self, writer: &mut W) -> Result<(), ()> {
+        // --torture: every choice in the log, so a failing driver run can be replayed.
+        for (at, choice) in self.modem.take_torture_log() {
+            tracing::debug!(at_ms = at.as_millis() as u64, ?choice, "torture");
+        }
         let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
         loop {
             let out = self.modem.host_output_contiguous();

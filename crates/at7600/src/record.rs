@@ -253,6 +253,11 @@ impl Core {
         write_or_stop(&mut self.rec, record);
     }
 
+    /// The torture mode's choices since the last call (see [`Modem::take_torture_log`]).
+    pub fn take_torture_log(&mut self) -> Vec<(Instant, at7600_core::TortureChoice)> {
+        self.modem.take_torture_log()
+    }
+
     /// Any input (see [`Modem::handle`]).
     pub fn handle(&mut self, now: Instant, input: Input) {
         self.log(now, || Record::of_input(now, &input));

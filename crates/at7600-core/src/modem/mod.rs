@@ -19,7 +19,9 @@ mod settings;
 mod sockets;
 mod status;
 mod timing;
+mod torture;
 pub use status::{LinkStatus, Metrics, Status};
+pub use torture::TortureChoice;
 
 use crate::config::ModemConfig;
 use crate::errors::ErrInfo;
@@ -188,6 +190,8 @@ pub struct Modem {
     dev: device::Device,
     /// The serial line's pace and the command processing time (timing profile).
     pace: timing::Pace,
+    /// The torture mode, if on.
+    torture: Option<torture::TortureState>,
 }
 
 impl Modem {
@@ -198,6 +202,7 @@ impl Modem {
             s: Settings::factory(config.identity.personality),
             dev: device::Device::new(&config),
             pace: timing::Pace::default(),
+            torture: config.torture.map(torture::TortureState::new),
             config,
             host: HostState::Idle,
             input: VecDeque::new(),
@@ -367,7 +372,11 @@ impl Modem {
             .front()
             .filter(|_| self.may_release_urcs())
             .map(|u| u.at);
-        timers.chain(urc).chain(self.pace_deadline()).min()
+        let pace = self
+            .pace_deadline()
+            .into_iter()
+            .chain(self.torture_deadline());
+        timers.chain(urc).chain(pace).min()
     }
 
     /// Whether the runtime should read more host bytes now (back-pressure: a command is
@@ -391,6 +400,7 @@ impl Modem {
     fn advance(&mut self, now: Instant) {
         self.now = self.now.max(now);
         self.pace_advance();
+        self.torture_advance();
     }
 
     // ---- host side: line discipline -------------------------------------------------
@@ -652,6 +662,7 @@ impl Modem {
     }
 
     fn urc_bytes_at(&mut self, at: Instant, bytes: Vec<u8>) {
+        let at = self.torture_urc_at(at);
         self.metrics.urcs += 1;
         self.urc_bytes += bytes.len();
         self.urcs.push_back(Urc {

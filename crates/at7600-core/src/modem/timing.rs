@@ -96,8 +96,8 @@ impl Modem {
         self.pace.net_gate = None;
     }
 
-    /// How much of the output the host can have now.
-    pub(super) fn released_len(&self) -> usize {
+    /// How much of the output the line has carried to the host.
+    pub(super) fn line_released(&self) -> usize {
         if self.paced() {
             self.pace.sent.min(self.out.len())
         } else {
@@ -105,9 +105,15 @@ impl Modem {
         }
     }
 
+    /// How much of the output the host can have now (the line's pace, then torture).
+    pub(super) fn released_len(&self) -> usize {
+        self.torture_released(self.line_released())
+    }
+
     /// The host took `n` released bytes.
     pub(super) fn pace_consumed(&mut self, n: usize) {
         self.pace.sent = self.pace.sent.saturating_sub(n);
+        self.torture_consumed(n);
     }
 
     /// When the line next has bytes for either side.

@@ -201,6 +201,14 @@ pub enum NetEvent {
         /// The IPv4 address, or `None` if the name does not resolve.
         addr: Option<Ipv4Addr>,
     },
+    /// The host answered [`NetCommand::Ping`] (`AT+CPING`). No answer is sent when
+    /// none came: the core owns the wait.
+    PingReply {
+        /// The probe's identifier.
+        id: u64,
+        /// The reply's TTL, when the backend knows it.
+        ttl: Option<u8>,
+    },
 }
 
 /// The transport protocol of a link.
@@ -338,5 +346,19 @@ pub enum NetCommand {
         query: u64,
         /// The name.
         name: String,
+    },
+    /// Send one echo probe (`AT+CPING`): ICMP where the host allows it, else a TCP
+    /// probe; answer with `PingReply` if the host answers within `wait`.
+    Ping {
+        /// An identifier to echo in the answer.
+        id: u64,
+        /// Whom to probe.
+        addr: Ipv4Addr,
+        /// Payload bytes.
+        size: u16,
+        /// The request's TTL.
+        ttl: u8,
+        /// How long the core waits for the answer.
+        wait: Duration,
     },
 }

@@ -178,6 +178,20 @@ impl NetHandle {
                     tracing::debug!(server, "Unlisten for a server that is not listening");
                 }
             }
+            NetCommand::Ping {
+                id,
+                addr,
+                size,
+                ttl,
+                wait,
+            } => {
+                let events = self.events.clone();
+                self.runtime.spawn(async move {
+                    if let Some(ttl) = crate::ping::probe(addr, size, ttl, wait).await {
+                        events.send(NetEvent::PingReply { id, ttl });
+                    }
+                });
+            }
             NetCommand::Resolve { query, name } => {
                 let events = self.events.clone();
                 let timeout = self.config.dns_timeout;

@@ -169,6 +169,9 @@ impl Shaper {
                 at
             }
             NetCommand::Open { .. } => now + self.profile.setup() + self.one_way(),
+            NetCommand::Ping { size, .. } => {
+                now + self.profile.up_time(usize::from(*size) + 28) + self.one_way()
+            }
             _ => now,
         };
         self.up.push_back((at.max(last), cmd));
@@ -205,7 +208,9 @@ impl Shaper {
                 }
                 at
             }
-            NetEvent::Opened { .. } | NetEvent::Resolved { .. } => now + self.one_way(),
+            NetEvent::Opened { .. } | NetEvent::Resolved { .. } | NetEvent::PingReply { .. } => {
+                now + self.one_way()
+            }
             _ => now,
         };
         self.down.push_back((at.max(last), event));

@@ -43,6 +43,10 @@ pub(super) enum DevTimer {
     Command,
     /// `AT+NETOPEN`'s / `AT+CIPOPEN`'s own time is over (timing profile).
     NetGate,
+    /// `AT+CPING`: the probe's wait is over.
+    PingWait,
+    /// `AT+CPING`: the next probe is due.
+    PingNext,
 }
 
 /// A general command's refusal that follows `AT+CMEE` (`more-commands.md` §0.1).
@@ -86,6 +90,8 @@ pub(super) struct Device {
     pub clock_tz: i8,
     /// When the first boot line came: the later lines' offsets count from it.
     pub first_line_at: super::Instant,
+    /// The running `AT+CPING`.
+    pub ping: Option<super::ping::Ping>,
 }
 
 impl Device {
@@ -96,6 +102,7 @@ impl Device {
             clock_offset_ms: 0,
             clock_tz: config.radio.tz,
             first_line_at: Duration::ZERO,
+            ping: None,
         }
     }
 
@@ -201,6 +208,8 @@ impl Modem {
             "+CGATT" | "+CGACT" | "+CGPADDR" | "+CGAUTH" | "+CSOCKAUTH" | "+CSOCKSETPN"
             | "+CTCPKA" | "+CDNSCFG" => self.cmd_packet(&cmd.name, form),
             "+CCLK" | "+CTZU" | "+CTZR" | "+CNTP" => self.cmd_clock(&cmd.name, form),
+            "+CPING" => self.cmd_cping(form),
+            "+CPINGSTOP" => self.cmd_cpingstop(form),
             // TinyGSM's NTP helper sends it first and waits 10 s for any answer.
             _ => Step::Fail(Failure::Unknown),
         }
@@ -388,6 +397,7 @@ impl Modem {
         self.net = NetState::Closed;
         self.ip = None;
         self.orphans.clear();
+        self.dev.ping = None;
         self.timers.clear();
         self.urcs.clear();
         self.urc_bytes = 0;
@@ -408,6 +418,7 @@ impl Modem {
             DevTimer::Command => self.run_held_line(),
             // Nothing to do but wake: `poll_net` lets the command through now.
             DevTimer::NetGate => {}
+            DevTimer::PingWait | DevTimer::PingNext => self.ping_timer(timer),
             DevTimer::AutoCsq => {
                 if self.s.autocsq == (1, 0) {
                     let (rssi, ber) = if self.radio_on() && self.dev.sim_ready() {

@@ -12,6 +12,7 @@ mod device;
 mod general;
 mod network;
 mod packet;
+mod ping;
 mod receive;
 mod send;
 mod servers;
@@ -828,6 +829,7 @@ impl Modem {
             NetEvent::ListenFailed { server } => self.on_listen_failed(server),
             NetEvent::Accepted { server, conn, peer } => self.on_accepted(server, conn, peer),
             NetEvent::Resolved { query, addr } => self.on_resolved(query, addr),
+            NetEvent::PingReply { id, ttl } => self.on_ping_reply(id, ttl),
         }
     }
 

@@ -214,6 +214,9 @@ impl Modem {
     }
 
     pub(super) fn on_resolved(&mut self, query: u64, addr: Option<Ipv4Addr>) {
+        if self.ping_resolved(query, addr) {
+            return;
+        }
         let HostState::Busy(Busy::Dns { query: q, name }) = &self.host else {
             return;
         };

@@ -196,6 +196,10 @@ impl Bench {
                 query: *query,
                 addr: self.dns.get(name).copied(),
             },
+            NetCommand::Ping { id, .. } => NetEvent::PingReply {
+                id: *id,
+                ttl: Some(64),
+            },
             NetCommand::Unlisten { .. }
             | NetCommand::PauseRead { .. }
             | NetCommand::ResumeRead { .. } => return None,

@@ -160,3 +160,26 @@ fn urcs_come_at_the_earliest_moment_or_are_held_back() {
     }
     assert!(earliest > 0 && held > 0, "{earliest} earliest, {held} held");
 }
+
+#[test]
+fn the_docs_example_reads_one_csq_in_pieces() {
+    let config = ModemConfig {
+        torture: seeded(42),
+        ..Default::default()
+    };
+    let mut modem = at7600_core::Modem::new(config);
+    modem.handle_host(Duration::ZERO, b"AT+CSQ\r");
+    let mut pieces = Vec::new();
+    for _ in 0..1000 {
+        let Some(at) = modem.poll_timeout() else {
+            break;
+        };
+        modem.handle_timeout(at);
+        let piece = modem.host_output_contiguous().to_vec();
+        modem.consume_host_output(piece.len());
+        pieces.push((at, piece));
+    }
+    let joined: Vec<u8> = pieces.iter().flat_map(|(_, p)| p.clone()).collect();
+    assert_eq!(joined, b"AT+CSQ\r\r\n+CSQ: 25,99\r\n\r\nOK\r\n");
+    assert!(pieces.len() > 2, "{pieces:?}");
+}

@@ -384,6 +384,13 @@ fn s8_profiles_save_restore_and_factory() {
     assert_eq!(b.host("AT&F\r"), r"\r\nOK\r\n");
     assert_eq!(b.host("AT\r"), r"AT\r\r\nOK\r\n", "AT&F: factory echo");
     assert_eq!(b.host("AT&W1\r"), r"AT&W1\r\r\nERROR\r\n");
+    b.host("AT+CMEE=1\r");
+    assert_eq!(
+        b.host("AT&W1\r"),
+        r"AT&W1\r\r\n+CME ERROR: 50\r\n",
+        "bad-param"
+    );
+    b.host("AT+CMEE=0\r");
     assert_eq!(
         b.host("AT+ICF=2,2;+CSCLK=0;+IFC=0,0\r"),
         r"AT+ICF=2,2;+CSCLK=0;+IFC=0,0\r\r\nOK\r\n"

@@ -69,6 +69,8 @@ impl Modem {
                 Step::Next
             }
             "&V" if n.unwrap_or(0) == 0 => self.cmd_at_v(),
+            // Profile numbers other than 0 (more-commands.md §8.2).
+            "&W" | "Z" | "&F" | "&V" => Step::Fail(Failure::Param),
             "H" if n.unwrap_or(0) == 0 => Step::Next,
             "I" => match n.unwrap_or(0) {
                 0 => {

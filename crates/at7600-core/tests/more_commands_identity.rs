@@ -396,3 +396,59 @@ fn s8_profiles_save_restore_and_factory() {
         r"AT+ICF=2,2;+CSCLK=0;+IFC=0,0\r\r\nOK\r\n"
     );
 }
+
+#[test]
+fn s0_1_forms_a_command_does_not_list_are_bad_param() {
+    let mut b = Bench::quiet();
+    b.host("AT+CMEE=1\r");
+    for cmd in [
+        "AT+CRESET?",
+        "AT+CRESET=1",
+        "AT+CPOF?",
+        "AT+CFUN",
+        "AT+CIMI=1",
+        "AT+CSPN",
+        "AT+CNUM?",
+        "AT+CCLK",
+        "AT+CBC?",
+        "AT+CPMUTEMP?",
+        "AT+CTZU",
+        "AT+CGATT",
+        "AT+CGACT",
+        "AT+CGPADDR?",
+        "AT+CSOCKSETPN",
+        "AT+CTCPKA",
+        "AT+CDNSCFG",
+        "AT+CNMP",
+        "AT+CNSMOD",
+        "AT+COPS",
+        "AT+AUTOCSQ",
+        "AT+ICF",
+        "AT+CPING",
+        "AT+CPING?",
+        "AT+CPINGSTOP?",
+    ] {
+        assert_eq!(
+            b.host(format!("{cmd}\r")),
+            r"\r\n+CME ERROR: 50\r\n",
+            "{cmd}"
+        );
+    }
+    // In neither manual, every form: unknown at once.
+    for cmd in ["AT+CNTPCID", "AT+CNTPCID=1", "AT+CNTPCID?", "AT+CNTPCID=?"] {
+        assert_eq!(
+            b.host(format!("{cmd}\r")),
+            r"\r\n+CME ERROR: 100\r\n",
+            "{cmd}"
+        );
+    }
+    b.expect_answers(&[
+        ("AT+CPINGSTOP=?", r"\r\nOK\r\n"),
+        ("AT+CTZR", r"\r\nOK\r\n"),
+    ]);
+    let mut b = a76xx();
+    b.expect_answers(&[(
+        "AT+CPING=?",
+        r"\r\n+CPING: IP address,(1,2),(1-5),(4-188),(1000-10000),(10000-100000),(16-255)\r\n\r\nOK\r\n",
+    )]);
+}

@@ -124,6 +124,7 @@ impl NetHandle {
                             remote,
                             local_port,
                             options.retries,
+                            options.keepalive,
                         ));
                     }
                     (Protocol::Tcp, None) => {

@@ -34,6 +34,7 @@ mod config;
 mod conn;
 mod events;
 mod handle;
+mod keepalive;
 mod ping;
 mod resolve;
 mod server;

@@ -61,6 +61,9 @@ pub enum Input {
     /// The radio values changed (signal fading, registration lost): see
     /// [`crate::Modem::set_radio`].
     Radio(Radio),
+    /// Power comes back after `AT+CPOF` (the control interface's power key): see
+    /// [`crate::Modem::power_on`].
+    PowerOn,
 }
 
 /// How a connection attempt failed; each maps to the manual's `<err>` in

@@ -226,6 +226,7 @@ fn radio_changes_report_registration() {
     sim.inject(&Fault::Radio {
         rssi: Some(3),
         reg_status: Some(2),
+        tz: None,
     })
     .unwrap();
     // Not registered: the bearer under the open network is gone (more-commands.md §5.1).

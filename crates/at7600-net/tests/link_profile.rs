@@ -102,6 +102,7 @@ fn after_a_radio_fault_to_not_registered_netopen_fails() {
     sim.inject(&Fault::Radio {
         rssi: None,
         reg_status: Some(3),
+        tz: None,
     })
     .expect("fault");
     sim.take_output();
@@ -113,4 +114,37 @@ fn after_a_radio_fault_to_not_registered_netopen_fails() {
         sim.take_text(),
         "\\r\\n+CGACT: 1,0\\r\\n\\r\\n+CGATT: 0\\r\\n\\r\\nOK\\r\\n"
     );
+}
+
+#[test]
+fn power_comes_back_after_cpof_through_a_fault_and_a_zone_change_gives_ctzv() {
+    let mut sim = gprs();
+    sim.host("AT+CPOF\r");
+    sim.run_for(S);
+    assert_eq!(sim.take_text(), "\\r\\nOK\\r\\n");
+    sim.host("AT\r");
+    sim.run_for(10 * S);
+    assert_eq!(sim.take_text(), "", "off: nothing is ever printed");
+    sim.inject(&Fault::PowerOn).expect("power on");
+    sim.run_for(4 * S);
+    assert_eq!(
+        sim.take_text(),
+        "\\r\\nRDY\\r\\n\\r\\n+CPIN: READY\\r\\n\\r\\nSMS DONE\\r\\n\\r\\nPB DONE\\r\\n"
+    );
+    sim.host("ATE0;+CTZR=1\r");
+    sim.take_output();
+    sim.inject(&Fault::Radio {
+        rssi: None,
+        reg_status: None,
+        tz: Some(-20),
+    })
+    .expect("zone");
+    assert!(sim.take_text().starts_with("\\r\\n+CTZV: -20,"));
+    assert!(sim
+        .inject(&Fault::Radio {
+            rssi: None,
+            reg_status: None,
+            tz: Some(97),
+        })
+        .is_err());
 }

@@ -69,6 +69,11 @@ pub enum Record {
         /// The new values.
         radio: Radio,
     },
+    /// Input: power came back after `AT+CPOF` (a power-on fault).
+    PowerOn {
+        /// Time.
+        t: u64,
+    },
     /// Output: host bytes the runtime delivered (and consumed) at once.
     HostOut {
         /// Time.
@@ -113,6 +118,7 @@ impl Record {
                 t,
                 radio: radio.clone(),
             },
+            Input::PowerOn => Record::PowerOn { t },
         }
     }
 
@@ -124,6 +130,7 @@ impl Record {
             Record::Net { t, event } => (t, Input::Net(event.clone())),
             Record::Timeout { t } => (t, Input::Timeout),
             Record::Radio { t, radio } => (t, Input::Radio(radio.clone())),
+            Record::PowerOn { t } => (t, Input::PowerOn),
             _ => return None,
         };
         Some((Duration::from_nanos(*t), input))
@@ -138,6 +145,7 @@ impl Record {
             Record::Net { .. } => "net",
             Record::Timeout { .. } => "timeout",
             Record::Radio { .. } => "radio",
+            Record::PowerOn { .. } => "power_on",
             Record::HostOut { .. } => "host_out",
             Record::NetCmd { .. } => "net_cmd",
             Record::End { .. } => "end",

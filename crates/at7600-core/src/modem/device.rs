@@ -362,6 +362,7 @@ impl Modem {
         if self.dev.phase == Phase::Off {
             self.boot();
         }
+        self.flush_urcs();
     }
 
     /// Whether the module is on (not after `AT+CPOF`).

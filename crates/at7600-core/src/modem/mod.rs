@@ -249,6 +249,7 @@ impl Modem {
             Input::Net(ev) => self.handle_net(now, ev),
             Input::Timeout => self.handle_timeout(now),
             Input::Radio(radio) => self.set_radio(now, radio),
+            Input::PowerOn => self.power_on(now),
         }
     }
 

@@ -67,7 +67,8 @@ impl Identity {
     /// identity unchanged; modem `n` adds `n` to the IMEI's serial number (its last six
     /// digits before the check digit, keeping the type allocation code) and to the
     /// ICCID's account number, each with a fresh Luhn check digit, so a back end can tell
-    /// the devices apart and every IMEI and ICCID validates.
+    /// the devices apart and every IMEI and ICCID validates. The IMSI's subscriber
+    /// number and a configured MSISDN's last six digits grow by `n` the same way.
     pub fn nth(&self, n: u64) -> Identity {
         if n == 0 {
             return self.clone();
@@ -76,6 +77,10 @@ impl Identity {
             imei: bump_luhn(&self.imei, 6, n),
             iccid: bump_luhn(&self.iccid, 12, n),
             imsi: bump_digits(&self.imsi, 10, n),
+            msisdn: match self.msisdn.strip_prefix('+') {
+                Some(rest) => format!("+{}", bump_digits(rest, 6, n)),
+                None => bump_digits(&self.msisdn, 6, n),
+            },
             ..self.clone()
         }
     }

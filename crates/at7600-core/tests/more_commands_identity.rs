@@ -191,6 +191,12 @@ fn s2_a_fleets_modems_have_distinct_imsis() {
     assert_eq!(base.nth(0).imsi, "460001234567890");
     assert_eq!(base.nth(3).imsi, "460001234567893");
     assert_ne!(base.nth(1).imsi, base.nth(2).imsi);
+    assert_eq!(base.nth(5).msisdn, "", "none configured, none invented");
+    let with_number = at7600_core::config::Identity {
+        msisdn: "+8613800000000".into(),
+        ..base
+    };
+    assert_eq!(with_number.nth(2).msisdn, "+8613800000002");
 }
 
 #[test]

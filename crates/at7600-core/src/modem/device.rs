@@ -210,7 +210,8 @@ impl Modem {
             "+CCLK" | "+CTZU" | "+CTZR" | "+CNTP" => self.cmd_clock(&cmd.name, form),
             "+CPING" => self.cmd_cping(form),
             "+CPINGSTOP" => self.cmd_cpingstop(form),
-            // TinyGSM's NTP helper sends it first and waits 10 s for any answer.
+            // Anything else, `AT+CNTPCID` included (TinyGSM's NTP helper sends it first
+            // and waits 10 s for any answer), `AT+CMUX` and PPP: unknown, at once.
             _ => Step::Fail(Failure::Unknown),
         }
     }

@@ -64,6 +64,10 @@ pub enum Input {
     /// Power comes back after `AT+CPOF` (the control interface's power key): see
     /// [`crate::Modem::power_on`].
     PowerOn,
+    /// The host's wall clock at this instant, in milliseconds since the Unix epoch
+    /// (UTC): the network time of `AT+CCLK?`, NITZ and `AT+CNTP` from now on. The core
+    /// never reads a clock; a runtime sends this when a modem starts.
+    WallClock(u64),
 }
 
 /// How a connection attempt failed; each maps to the manual's `<err>` in

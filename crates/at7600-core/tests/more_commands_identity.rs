@@ -458,3 +458,17 @@ fn s0_1_forms_a_command_does_not_list_are_bad_param() {
         r"\r\n+CPING: IP address,(1,2),(1-5),(4-188),(1000-10000),(10000-100000),(16-255)\r\n\r\nOK\r\n",
     )]);
 }
+
+#[test]
+fn s3_1_the_runtime_tells_the_hosts_utc_as_an_input() {
+    let mut b = Bench::quiet();
+    b.advance(Duration::from_secs(10));
+    // 2001-09-09 01:46:40 UTC at t = 10 s.
+    b.modem
+        .handle(b.now, at7600_core::Input::WallClock(1_000_000_000_000));
+    b.advance(Duration::from_secs(2));
+    assert_eq!(
+        b.host("AT+CCLK?\r"),
+        r#"\r\n+CCLK: "01/09/09,09:46:42+32"\r\n\r\nOK\r\n"#
+    );
+}

@@ -5,7 +5,7 @@
 use crate::control::{Registry, Request, View};
 use crate::netstack::{NetSpec, NetStack};
 use crate::record::{Core, Recorder};
-use at7600_core::{Modem, ModemConfig};
+use at7600_core::{Input, Modem, ModemConfig};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -48,18 +48,20 @@ pub struct Driver {
 impl Driver {
     /// A powered-on modem whose links go through `network`, its session written to
     /// `record` if given.
-    pub fn new(mut config: ModemConfig, network: &NetSpec, record: Option<Recorder>) -> Self {
-        // The module's clock (AT+CCLK?) starts at the host's UTC, taken with the epoch;
-        // the core itself never reads a clock.
-        config.utc_ms = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as u64);
+    pub fn new(config: ModemConfig, network: &NetSpec, record: Option<Recorder>) -> Self {
         let control = network.control.as_ref().map(|reg| {
             let (id, rx) = reg.register(network.front_end);
             (reg.clone(), id, rx)
         });
+        let mut modem = Core::new(Modem::new(config), record);
+        // The module's clock (AT+CCLK?) starts at the host's UTC; the core never reads a
+        // clock, so it is told, as an input (recorded, so a replay shows the same time).
+        let utc_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        modem.handle(Duration::ZERO, Input::WallClock(utc_ms));
         Driver {
-            modem: Core::new(Modem::new(config), record),
+            modem,
             net: NetStack::new(network),
             control,
             epoch: Instant::now(),

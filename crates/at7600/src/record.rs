@@ -74,6 +74,13 @@ pub enum Record {
         /// Time.
         t: u64,
     },
+    /// Input: the host's wall clock (UTC, ms since the Unix epoch) when the modem started.
+    WallClock {
+        /// Time.
+        t: u64,
+        /// The host's UTC then.
+        utc_ms: u64,
+    },
     /// Output: host bytes the runtime delivered (and consumed) at once.
     HostOut {
         /// Time.
@@ -119,6 +126,7 @@ impl Record {
                 radio: radio.clone(),
             },
             Input::PowerOn => Record::PowerOn { t },
+            Input::WallClock(utc_ms) => Record::WallClock { t, utc_ms: *utc_ms },
         }
     }
 
@@ -131,6 +139,7 @@ impl Record {
             Record::Timeout { t } => (t, Input::Timeout),
             Record::Radio { t, radio } => (t, Input::Radio(radio.clone())),
             Record::PowerOn { t } => (t, Input::PowerOn),
+            Record::WallClock { t, utc_ms } => (t, Input::WallClock(*utc_ms)),
             _ => return None,
         };
         Some((Duration::from_nanos(*t), input))
@@ -146,6 +155,7 @@ impl Record {
             Record::Timeout { .. } => "timeout",
             Record::Radio { .. } => "radio",
             Record::PowerOn { .. } => "power_on",
+            Record::WallClock { .. } => "wall_clock",
             Record::HostOut { .. } => "host_out",
             Record::NetCmd { .. } => "net_cmd",
             Record::End { .. } => "end",

@@ -74,6 +74,13 @@ impl Modem {
         }
     }
 
+    /// The host's UTC is `utc_ms` at `now` (see [`crate::Input::WallClock`]).
+    pub fn set_wall_clock(&mut self, now: super::Instant, utc_ms: u64) {
+        self.advance(now);
+        let elapsed = u64::try_from(self.now.as_millis()).unwrap_or(u64::MAX);
+        self.config.utc_ms = utc_ms.saturating_sub(elapsed);
+    }
+
     /// The network's time (the host's UTC) in milliseconds since the Unix epoch.
     fn network_utc_ms(&self) -> i128 {
         i128::from(self.config.utc_ms) + self.now.as_millis() as i128

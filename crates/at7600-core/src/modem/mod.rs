@@ -250,6 +250,7 @@ impl Modem {
             Input::Timeout => self.handle_timeout(now),
             Input::Radio(radio) => self.set_radio(now, radio),
             Input::PowerOn => self.power_on(now),
+            Input::WallClock(utc_ms) => self.set_wall_clock(now, utc_ms),
         }
     }
 

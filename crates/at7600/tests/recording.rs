@@ -101,7 +101,16 @@ fn a_loopback_session_replays_identically() {
     let inputs = kinds
         .iter()
         .filter(|k| {
-            ["\"host\"", "\"net\"", "\"dtr\"", "\"timeout\"", "\"radio\""].contains(&k.as_str())
+            [
+                "\"host\"",
+                "\"net\"",
+                "\"dtr\"",
+                "\"timeout\"",
+                "\"radio\"",
+                "\"power_on\"",
+                "\"wall_clock\"",
+            ]
+            .contains(&k.as_str())
         })
         .count();
     let path = write(dir.path(), "copy.jsonl", &lines);

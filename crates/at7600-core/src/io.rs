@@ -61,6 +61,13 @@ pub enum Input {
     /// The radio values changed (signal fading, registration lost): see
     /// [`crate::Modem::set_radio`].
     Radio(Radio),
+    /// Power comes back after `AT+CPOF` (the control interface's power key): see
+    /// [`crate::Modem::power_on`].
+    PowerOn,
+    /// The host's wall clock at this instant, in milliseconds since the Unix epoch
+    /// (UTC): the network time of `AT+CCLK?`, NITZ and `AT+CNTP` from now on. The core
+    /// never reads a clock; a runtime sends this when a modem starts.
+    WallClock(u64),
 }
 
 /// How a connection attempt failed; each maps to the manual's `<err>` in
@@ -201,6 +208,14 @@ pub enum NetEvent {
         /// The IPv4 address, or `None` if the name does not resolve.
         addr: Option<Ipv4Addr>,
     },
+    /// The host answered [`NetCommand::Ping`] (`AT+CPING`). No answer is sent when
+    /// none came: the core owns the wait.
+    PingReply {
+        /// The probe's identifier.
+        id: u64,
+        /// The reply's TTL, when the backend knows it.
+        ttl: Option<u8>,
+    },
 }
 
 /// The transport protocol of a link.
@@ -214,7 +229,8 @@ pub enum Protocol {
     Udp,
 }
 
-/// Socket options the host configured with `AT+CIPCCFG`, applied where the host OS allows.
+/// Socket options the host configured with `AT+CIPCCFG` and `AT+CTCPKA`, applied where
+/// the host OS allows.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct SocketOptions {
@@ -222,6 +238,36 @@ pub struct SocketOptions {
     pub retries: u8,
     /// `<TimeoutVal>`: minimum retransmission timeout.
     pub min_rto: Duration,
+    /// TCP keepalive (`AT+CTCPKA`), for TCP connections only; `None` = off.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub keepalive: Option<Keepalive>,
+}
+
+/// `AT+CTCPKA=<keepalive>,<keepidle>,<keepcount>,<keepinterval>`: TCP keepalive with
+/// idle time and interval in minutes (`more-commands.md` §5.7).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Keepalive {
+    /// Whether keepalive is on.
+    pub enabled: bool,
+    /// Idle minutes before the first probe, 1-120.
+    pub idle_min: u8,
+    /// Unanswered probes before the connection is dropped, 1-10.
+    pub count: u8,
+    /// Minutes between probes, 1-100.
+    pub interval_min: u8,
+}
+
+impl Default for Keepalive {
+    /// The manual's example values, off.
+    fn default() -> Self {
+        Keepalive {
+            enabled: false,
+            idle_min: 2,
+            count: 5,
+            interval_min: 1,
+        }
+    }
 }
 
 /// Requests from the core to the network backend.
@@ -307,5 +353,19 @@ pub enum NetCommand {
         query: u64,
         /// The name.
         name: String,
+    },
+    /// Send one echo probe (`AT+CPING`): ICMP where the host allows it, else a TCP
+    /// probe; answer with `PingReply` if the host answers within `wait`.
+    Ping {
+        /// An identifier to echo in the answer.
+        id: u64,
+        /// Whom to probe.
+        addr: Ipv4Addr,
+        /// Payload bytes.
+        size: u16,
+        /// The request's TTL.
+        ttl: u8,
+        /// How long the core waits for the answer.
+        wait: Duration,
     },
 }

@@ -22,10 +22,12 @@ pub mod io;
 pub mod link;
 mod modem;
 pub mod parser;
+pub mod rng;
 
 pub use config::ModemConfig;
 pub use io::{
-    ConnId, Input, Instant, NetCommand, NetEvent, OpenError, Protocol, SendOutcome, SocketOptions,
+    ConnId, Input, Instant, Keepalive, NetCommand, NetEvent, OpenError, Protocol, SendOutcome,
+    SocketOptions,
 };
 pub use link::LinkState;
-pub use modem::{LinkStatus, Metrics, Modem, Status};
+pub use modem::{LinkStatus, Metrics, Modem, Status, TortureChoice};

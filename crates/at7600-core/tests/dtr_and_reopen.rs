@@ -49,9 +49,14 @@ fn a_lost_network_can_be_opened_again_and_its_broken_links_still_closed() {
         b.event(NetEvent::NetworkLost),
         "\\r\\n+CIPEVENT: NETWORK CLOSED UNEXPECTEDLY\\r\\n"
     );
+    // One truth: a lost network is not open, for AT+NETOPEN? as for AT+IPADDR.
     assert_eq!(
         b.host("AT+NETOPEN?\r"),
-        "\\r\\n+NETOPEN: 1\\r\\n\\r\\nOK\\r\\n"
+        "\\r\\n+NETOPEN: 0\\r\\n\\r\\nOK\\r\\n"
+    );
+    assert_eq!(
+        b.host("AT+IPADDR\r"),
+        "\\r\\n+IP ERROR: Network not opened\\r\\n\\r\\nERROR\\r\\n"
     );
     assert_eq!(
         b.host("AT+NETOPEN\r"),

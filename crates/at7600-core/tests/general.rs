@@ -113,10 +113,11 @@ fn creg_2_adds_lac_and_cell_id_in_hex() {
         b.host("AT+CREG?\r"),
         r#"\r\n+CREG: 2,1,"1816","01A50B0B"\r\n\r\nOK\r\n"#
     );
+    // more-commands.md §6.4: the SIM7600 personality ends AT+CEREG? with the AcT.
     b.host("AT+CEREG=2\r");
     assert_eq!(
         b.host("AT+CEREG?\r"),
-        r#"\r\n+CEREG: 2,1,"1816","01A50B0B"\r\n\r\nOK\r\n"#
+        r#"\r\n+CEREG: 2,1,"1816","01A50B0B",7\r\n\r\nOK\r\n"#
     );
     assert_eq!(b.host("AT+CGREG=3\r"), r"\r\nERROR\r\n");
 }

@@ -110,6 +110,7 @@ fn commands_and_config_round_trip() {
             options: SocketOptions {
                 retries: 3,
                 min_rto: Duration::from_millis(1500),
+                keepalive: None,
             },
         },
         NetCommand::Send {

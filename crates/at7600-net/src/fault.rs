@@ -41,13 +41,20 @@ pub enum Fault {
         /// The link 0-9; every open link if absent.
         link: Option<u8>,
     },
-    /// Signal and registration change (`+CREG:`/`+CGREG:` when enabled).
+    /// Signal, registration and the network's time zone change (`+CREG:`/`+CGREG:`
+    /// when enabled; not registered loses an open network; `+CTZV:` with `AT+CTZR=1`).
     Radio {
         /// New `<rssi>` 0-31 or 99.
         rssi: Option<u8>,
         /// New registration status 0-5.
         reg_status: Option<u8>,
+        /// New network time zone in quarter hours, -96..=96.
+        #[serde(default)]
+        tz: Option<i8>,
     },
+    /// Power comes back after `AT+CPOF`: the boot sequence (no effect on a module
+    /// that is on).
+    PowerOn,
     /// The host's DTR line changes (for PTYs, which have no modem-control lines).
     Dtr {
         /// ON (true) or OFF.
@@ -293,13 +300,27 @@ pub fn apply(
         Fault::TimeoutOpen => layer.timeout_next_open(),
         Fault::DnsFailure => layer.dns_failure(),
         Fault::Stall { link } => layer.stall(&conns(*link)?),
-        Fault::Radio { rssi, reg_status } => {
+        Fault::PowerOn => {
+            layer.injected_count += 1;
+            return Ok(Some(Input::PowerOn));
+        }
+        Fault::Radio {
+            rssi,
+            reg_status,
+            tz,
+        } => {
             let mut radio = modem.status().radio;
             if let Some(v) = *rssi {
                 radio.rssi = v;
             }
             if let Some(v) = *reg_status {
                 radio.reg_status = v;
+            }
+            if let Some(v) = *tz {
+                if !(-96..=96).contains(&v) {
+                    return Err(format!("tz must be -96..96 quarter hours, not {v}"));
+                }
+                radio.tz = v;
             }
             layer.injected_count += 1;
             return Ok(Some(Input::Radio(radio)));

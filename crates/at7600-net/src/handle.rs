@@ -154,8 +154,14 @@ impl NetHandle {
                     (Protocol::Tcp, Some(remote)) => {
                         // The modem's span (if any) goes with its tasks, so their logs
                         // (a refused destination, say) name the modem.
-                        let run = tcp::run_client(task, remote, local_port, options.retries)
-                            .instrument(tracing::Span::current());
+                        let run = tcp::run_client(
+                            task,
+                            remote,
+                            local_port,
+                            options.retries,
+                            options.keepalive,
+                        )
+                        .instrument(tracing::Span::current());
                         self.tasks.spawn_on(run, &self.runtime);
                     }
                     (Protocol::Tcp, None) => {
@@ -205,6 +211,20 @@ impl NetHandle {
                 if self.servers.remove(&server).is_none() {
                     tracing::debug!(server, "Unlisten for a server that is not listening");
                 }
+            }
+            NetCommand::Ping {
+                id,
+                addr,
+                size,
+                ttl,
+                wait,
+            } => {
+                let events = self.events.clone();
+                self.runtime.spawn(async move {
+                    if let Some(ttl) = crate::ping::probe(addr, size, ttl, wait).await {
+                        events.send(NetEvent::PingReply { id, ttl });
+                    }
+                });
             }
             NetCommand::Resolve { query, name } => {
                 let events = self.events.clone();

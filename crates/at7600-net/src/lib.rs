@@ -35,6 +35,8 @@ mod config;
 mod conn;
 mod events;
 mod handle;
+mod keepalive;
+mod ping;
 mod resolve;
 mod server;
 mod sys;
@@ -46,7 +48,8 @@ pub mod fault;
 mod harness;
 pub mod policy;
 mod profile;
-pub mod rng;
+/// The seeded generator, shared with the core's torture mode.
+pub use at7600_core::rng;
 pub mod shape;
 pub mod sim;
 

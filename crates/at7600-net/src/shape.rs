@@ -30,6 +30,10 @@ use std::time::Duration;
 const REAL_MIN_RTO: Duration = Duration::from_millis(200);
 /// Received bytes the delay line holds before it stops taking more.
 pub const WINDOW: usize = 64 * 1024;
+/// A TCP segment's payload at most on the downlink (a typical mobile MSS): a read from
+/// the backend is cut into segments, each delivered when its own serialization ends, so
+/// the first bytes of a 4 KB write reach the host after one segment's air time.
+pub const MSS: usize = 1400;
 /// Bytes of one connection's sends the line takes before it answers `Full`.
 pub const SEND_BUFFER: usize = 64 * 1024;
 
@@ -142,6 +146,14 @@ impl Shaper {
                 self.sends.remove(&conn);
             }
             NetEvent::Detached => self.sends.clear(),
+            // A bearer delivers a large write as it arrives, a segment at a time.
+            NetEvent::Data { conn, data } if data.len() > MSS => {
+                for segment in data.chunks(MSS) {
+                    let data = segment.to_vec();
+                    self.answer(now, NetEvent::Data { conn, data });
+                }
+                return;
+            }
             _ => {}
         }
         self.answer(now, event);
@@ -468,5 +480,58 @@ mod send_buffer_tests {
         s.event(t, done(SendOutcome::Accepted));
         // The core saw its two answers and nothing of the backend's.
         assert_eq!(events(&mut s, t), []);
+    }
+    const SEG_CONN: ConnId = ConnId(9);
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    fn gprs() -> Shaper {
+        let profile = LinkProfile {
+            loss: 0.0,
+            jitter_ms: 0,
+            ..LinkProfile::named("gprs").expect("gprs")
+        };
+        Shaper::new(profile, 1)
+    }
+
+    #[test]
+    fn a_4_kb_write_arrives_segment_by_segment_then_the_close() {
+        let mut s = gprs();
+        s.event(
+            Duration::ZERO,
+            NetEvent::Data {
+                conn: SEG_CONN,
+                data: vec![1; 4096],
+            },
+        );
+        s.event(Duration::ZERO, NetEvent::PeerClosed { conn: SEG_CONN });
+        let mut got = Vec::new();
+        for _ in 0..10 {
+            let Some(at) = s.poll_timeout() else { break };
+            for ev in events(&mut s, at) {
+                got.push((at, ev));
+            }
+        }
+        let sizes: Vec<_> = got
+            .iter()
+            .map(|(at, ev)| match ev {
+                NetEvent::Data { data, .. } => (*at, data.len()),
+                _ => (*at, 0),
+            })
+            .collect();
+        // gprs: 54 kbit/s down, 300 ms one way: 1400 bytes take 207.4 ms each.
+        let seg = |n: u64| Duration::from_nanos(n * 8 * 1_000_000 / 54);
+        assert_eq!(
+            sizes,
+            [
+                (seg(1400) + ms(300), 1400),
+                (seg(2800) + ms(300), 1400),
+                (seg(4096) + ms(300), 1296),
+                (seg(4096) + ms(300), 0),
+            ]
+        );
+        assert!(matches!(got[3].1, NetEvent::PeerClosed { .. }));
     }
 }

@@ -22,6 +22,7 @@ pub(crate) async fn run_client(
     remote: (String, u16),
     local_port: Option<u16>,
     syn_retries: u8,
+    keepalive: Option<at7600_core::Keepalive>,
 ) {
     let mut early = Carrier::default();
     let connect = connect(ctx.config.clone(), remote, local_port, syn_retries);
@@ -53,6 +54,10 @@ pub(crate) async fn run_client(
             },
         }
     };
+    // AT+CTCPKA, as set when the link was opened.
+    if let Some(k) = keepalive {
+        crate::keepalive::apply(&stream, &k);
+    }
     let (remote, local_port) = match (stream.peer_addr(), stream.local_addr()) {
         (Ok(SocketAddr::V4(peer)), Ok(local)) => (peer, local.port()),
         (peer, local) => {

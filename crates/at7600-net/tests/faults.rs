@@ -226,9 +226,14 @@ fn radio_changes_report_registration() {
     sim.inject(&Fault::Radio {
         rssi: Some(3),
         reg_status: Some(2),
+        tz: None,
     })
     .unwrap();
-    assert_eq!(sim.take_text(), "\\r\\n+CREG: 2\\r\\n");
+    // Not registered: the bearer under the open network is gone (more-commands.md §5.1).
+    assert_eq!(
+        sim.take_text(),
+        "\\r\\n+CREG: 2\\r\\n\\r\\n+CIPEVENT: NETWORK CLOSED UNEXPECTEDLY\\r\\n"
+    );
     sim.host("AT+CSQ\r");
     assert_eq!(sim.take_text(), "\\r\\n+CSQ: 3,99\\r\\n\\r\\nOK\\r\\n");
 }

@@ -22,6 +22,7 @@ fn open(conn: u64, protocol: Protocol, remote: Option<(&str, u16)>) -> NetComman
         options: SocketOptions {
             retries: 2,
             min_rto: Duration::from_millis(500),
+            keepalive: None,
         },
     }
 }

@@ -255,4 +255,14 @@ pub struct SettingsArgs {
     /// addresses still work).
     #[arg(long)]
     pub no_dns: bool,
+    // ---- module timing and driver torture (docs/timing.md) ----
+    /// How slow the modem is: "instant" (default) or "module" (a real module's UART
+    /// pace, command, NETOPEN/CIPOPEN and boot times, boot lines at power-on).
+    #[arg(long, value_name = "PROFILE")]
+    pub timing: Option<String>,
+    /// Shake out driver bugs: cut the output at random bytes with small pauses, send
+    /// URCs at the earliest moment or hold them back; reproducible with the same seed
+    /// (each choice is logged at debug level).
+    #[arg(long, value_name = "SEED")]
+    pub torture: Option<u64>,
 }

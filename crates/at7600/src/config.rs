@@ -3,6 +3,7 @@
 
 use crate::cli::SettingsArgs;
 use anyhow::{bail, Context, Result};
+use at7600_core::config::{Boot, Personality, Timing, Torture};
 use at7600_core::ModemConfig;
 use at7600_net::sim::SimConfig;
 use at7600_net::{LinkProfile, NetConfig, Rule, ScheduledFault, PROFILE_NAMES};
@@ -45,6 +46,19 @@ pub struct FileConfig {
     /// `[policy]`: where modems may go.
     #[serde(default)]
     pub policy: PolicyFile,
+    // ---- the general commands of more-commands.md ----
+    /// `[power]`
+    #[serde(default)]
+    pub power: PowerFile,
+    /// `[boot]`
+    #[serde(default)]
+    pub boot: BootFile,
+    /// `[quirks]`
+    #[serde(default)]
+    pub quirks: QuirksFile,
+    /// `[timing]`
+    #[serde(default)]
+    pub timing: TimingFile,
 }
 
 /// `[policy]` of the config file: rules as `CIDR[:PORT[-PORT]]` (see `docs/network.md`).
@@ -68,6 +82,48 @@ pub struct ControlFile {
     pub max_connections: Option<usize>,
     pub header_timeout_ms: Option<u64>,
     pub request_timeout_ms: Option<u64>,
+}
+
+/// `[timing]` of the config file: a named profile, with any field overridden.
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct TimingFile {
+    pub profile: Option<String>,
+    pub uart: Option<bool>,
+    pub command_ms: Option<u64>,
+    pub netopen_ms: Option<u64>,
+    pub cipopen_ms: Option<u64>,
+}
+
+/// `[power]` of the config file: `AT+CBC`, `AT+CPMUTEMP`.
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct PowerFile {
+    pub vbat_mv: Option<u32>,
+    pub temp_c: Option<i16>,
+}
+
+/// `[boot]` of the config file: the boot sequence after a restart (and at power-on).
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct BootFile {
+    pub power_on_lines: Option<bool>,
+    pub ready_ms: Option<u64>,
+    pub sim_ms: Option<u64>,
+    pub sms_ms: Option<u64>,
+    pub pb_ms: Option<u64>,
+}
+
+/// `[quirks]` of the config file.
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct QuirksFile {
+    /// `"ok"` (default) or `"error"`: `AT+CTCPKA=...` before `AT+NETOPEN`.
+    pub ctcpka_before_netopen: Option<String>,
 }
 
 /// `[link]` of the config file: a named profile, with any field overridden.
@@ -95,6 +151,12 @@ pub struct IdentityFile {
     pub revision: Option<String>,
     pub imei: Option<String>,
     pub iccid: Option<String>,
+    // more-commands.md §0.3
+    pub personality: Option<String>,
+    pub imsi: Option<String>,
+    pub spn: Option<String>,
+    pub spn_display: Option<u8>,
+    pub msisdn: Option<String>,
 }
 
 /// `[radio]` of the config file.
@@ -107,6 +169,9 @@ pub struct RadioFile {
     pub reg_status: Option<u8>,
     pub operator: Option<String>,
     pub cpsi: Option<String>,
+    // more-commands.md §0.3
+    pub operator_short: Option<String>,
+    pub tz: Option<i8>,
 }
 
 /// `[network]` of the config file.
@@ -116,6 +181,9 @@ pub struct RadioFile {
 pub struct NetworkFile {
     pub ip_address: Option<Ipv4Addr>,
     pub server_bind: Option<Ipv4Addr>,
+    // more-commands.md §0.3: what AT+CDNSCFG? displays until the host writes it
+    pub dns1: Option<Ipv4Addr>,
+    pub dns2: Option<Ipv4Addr>,
 }
 
 /// `[escape]` of the config file.
@@ -176,25 +244,25 @@ pub fn resolve(file: FileConfig, flags: &SettingsArgs) -> Result<Settings> {
     let pick = |flag: &Option<String>, file: Option<String>| flag.clone().or(file);
 
     let id = &mut modem.identity;
-    let f = file.identity;
-    if let Some(v) = pick(&flags.manufacturer, f.manufacturer) {
+    let f = &file.identity;
+    if let Some(v) = pick(&flags.manufacturer, f.manufacturer.clone()) {
         id.manufacturer = text("manufacturer", v)?;
     }
-    if let Some(v) = pick(&flags.model, f.model) {
+    if let Some(v) = pick(&flags.model, f.model.clone()) {
         id.model = text("model", v)?;
     }
-    if let Some(v) = pick(&flags.revision, f.revision) {
+    if let Some(v) = pick(&flags.revision, f.revision.clone()) {
         id.revision = text("revision", v)?;
     }
-    if let Some(v) = pick(&flags.imei, f.imei) {
+    if let Some(v) = pick(&flags.imei, f.imei.clone()) {
         id.imei = digits("imei", v, 15..=15)?;
     }
-    if let Some(v) = pick(&flags.iccid, f.iccid) {
+    if let Some(v) = pick(&flags.iccid, f.iccid.clone()) {
         id.iccid = digits("iccid", v, 19..=20)?;
     }
 
     let radio = &mut modem.radio;
-    let f = file.radio;
+    let f = &file.radio;
     if let Some(v) = flags.rssi.or(f.rssi) {
         radio.rssi = rssi(v)?;
     }
@@ -204,16 +272,17 @@ pub fn resolve(file: FileConfig, flags: &SettingsArgs) -> Result<Settings> {
     if let Some(v) = flags.reg_status.or(f.reg_status) {
         radio.reg_status = reg_status(v)?;
     }
-    if let Some(v) = pick(&flags.operator, f.operator) {
+    if let Some(v) = pick(&flags.operator, f.operator.clone()) {
         radio.operator = text("operator", v)?;
     }
-    if let Some(v) = pick(&flags.cpsi, f.cpsi) {
+    if let Some(v) = pick(&flags.cpsi, f.cpsi.clone()) {
         radio.cpsi = text("cpsi", v)?;
     }
 
     if let Some(ip) = flags.ip_address.or(file.network.ip_address) {
         net.modem_ip = ip;
     }
+    modem.network.ip_address = net.modem_ip;
     if let Some(ip) = flags.server_bind.or(file.network.server_bind) {
         net.server_bind = ip;
     }
@@ -224,6 +293,13 @@ pub fn resolve(file: FileConfig, flags: &SettingsArgs) -> Result<Settings> {
     if let Some(ms) = flags.escape_gap_ms.or(file.escape.gap_ms) {
         modem.escape.max_gap = millis("escape gap", ms)?;
     }
+
+    timing(&mut modem, &file.timing, flags.timing.as_deref())?;
+    modem.torture = flags.torture.map(|seed| Torture {
+        seed,
+        ..Torture::default()
+    });
+    more_commands(&mut modem, &file)?;
 
     let log_level = pick(&flags.log_level, file.log.level);
     let l = file.link;
@@ -270,6 +346,123 @@ pub fn resolve(file: FileConfig, flags: &SettingsArgs) -> Result<Settings> {
         sim,
         faults: file.fault,
     })
+}
+
+/// `--timing` over `[timing]`: the "module" profile also boots like a module (its
+/// boot times, the boot lines at power-on); `[boot]` keys still override that.
+fn timing(modem: &mut ModemConfig, file: &TimingFile, flag: Option<&str>) -> Result<()> {
+    match flag.or(file.profile.as_deref()) {
+        None | Some("instant") => {}
+        Some("module") => {
+            modem.timing = Timing::module();
+            modem.boot = Boot::module();
+        }
+        Some(other) => bail!("unknown timing profile {other:?}; known: instant, module"),
+    }
+    let t = &mut modem.timing;
+    if let Some(v) = file.uart {
+        t.uart = v;
+    }
+    for (field, v, what) in [
+        (&mut t.command_ms, file.command_ms, "command_ms"),
+        (&mut t.netopen_ms, file.netopen_ms, "netopen_ms"),
+        (&mut t.cipopen_ms, file.cipopen_ms, "cipopen_ms"),
+    ] {
+        if let Some(v) = v {
+            if v > 60_000 {
+                bail!("[timing] {what} must be at most 60000 ms, not {v}");
+            }
+            *field = v;
+        }
+    }
+    Ok(())
+}
+
+/// The `[identity]`, `[radio]`, `[network]`, `[power]`, `[boot]` and `[quirks]` keys of
+/// `more-commands.md` §0.3.
+fn more_commands(modem: &mut ModemConfig, file: &FileConfig) -> Result<()> {
+    let id = &mut modem.identity;
+    let f = &file.identity;
+    if let Some(v) = &f.personality {
+        id.personality = match v.as_str() {
+            "sim7600" => Personality::Sim7600,
+            "a76xx" => Personality::A76xx,
+            other => bail!("personality must be \"sim7600\" or \"a76xx\", not {other:?}"),
+        };
+    }
+    if let Some(v) = &f.imsi {
+        id.imsi = digits("imsi", v.clone(), 15..=15)?;
+    }
+    if let Some(v) = &f.spn {
+        // Empty is allowed: a SIM without a service provider name.
+        id.spn = if v.is_empty() {
+            v.clone()
+        } else {
+            text("spn", v.clone())?
+        };
+    }
+    if let Some(v) = f.spn_display {
+        if v > 1 {
+            bail!("spn_display must be 0 or 1, not {v}");
+        }
+        id.spn_display = v;
+    }
+    if let Some(v) = &f.msisdn {
+        let bare = v.strip_prefix('+').unwrap_or(v);
+        if !v.is_empty() && (bare.len() > 20 || !bare.bytes().all(|b| b.is_ascii_digit())) {
+            bail!("msisdn must be digits with an optional leading +: {v:?}");
+        }
+        id.msisdn = v.clone();
+    }
+    let r = &file.radio;
+    if let Some(v) = &r.operator_short {
+        modem.radio.operator_short = text("operator_short", v.clone())?;
+    }
+    if let Some(v) = r.tz {
+        if !(-96..=96).contains(&v) {
+            bail!("tz must be -96..96 quarter hours, not {v}");
+        }
+        modem.radio.tz = v;
+    }
+    if let Some(v) = file.network.dns1 {
+        modem.network.dns1 = v;
+    }
+    if let Some(v) = file.network.dns2 {
+        modem.network.dns2 = v;
+    }
+    if let Some(v) = file.power.vbat_mv {
+        if v > 9999 {
+            bail!("vbat_mv must be at most 9999, not {v}");
+        }
+        modem.power.vbat_mv = v;
+    }
+    if let Some(v) = file.power.temp_c {
+        modem.power.temp_c = v;
+    }
+    let b = &file.boot;
+    let boot = &mut modem.boot;
+    if let Some(v) = b.power_on_lines {
+        boot.power_on_lines = v;
+    }
+    for (field, v, what) in [
+        (&mut boot.ready_ms, b.ready_ms, "ready_ms"),
+        (&mut boot.sim_ms, b.sim_ms, "sim_ms"),
+        (&mut boot.sms_ms, b.sms_ms, "sms_ms"),
+        (&mut boot.pb_ms, b.pb_ms, "pb_ms"),
+    ] {
+        if let Some(v) = v {
+            if v > 120_000 {
+                bail!("[boot] {what} must be at most 120000 ms, not {v}");
+            }
+            *field = v;
+        }
+    }
+    match file.quirks.ctcpka_before_netopen.as_deref() {
+        None | Some("ok") => {}
+        Some("error") => modem.quirks.ctcpka_error_before_netopen = true,
+        Some(other) => bail!("ctcpka_before_netopen must be \"ok\" or \"error\", not {other:?}"),
+    }
+    Ok(())
 }
 
 /// `[policy]` with the `--allow`/`--deny` rules added to its lists.
@@ -480,6 +673,57 @@ mod tests {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/at7600.toml");
         let file = FileConfig::load(&path).unwrap();
         resolve(file, &SettingsArgs::default()).unwrap();
+    }
+
+    #[test]
+    fn more_commands_keys_reach_the_core() {
+        let file: FileConfig = toml::from_str(
+            "[identity]\npersonality = \"a76xx\"\nimsi = \"001010000000001\"\n\
+             [radio]\ntz = -20\n[network]\nip_address = \"10.1.2.3\"\ndns1 = \"8.8.8.8\"\n\
+             [power]\nvbat_mv = 4100\n[boot]\npower_on_lines = true\nready_ms = 50\n\
+             [quirks]\nctcpka_before_netopen = \"error\"\n",
+        )
+        .unwrap();
+        let s = resolve(file, &SettingsArgs::default()).unwrap();
+        let m = &s.modem;
+        assert_eq!(m.identity.personality, Personality::A76xx);
+        assert_eq!(m.identity.imsi, "001010000000001");
+        assert_eq!(m.radio.tz, -20);
+        assert_eq!(m.network.ip_address, Ipv4Addr::new(10, 1, 2, 3));
+        assert_eq!(m.network.dns1, Ipv4Addr::new(8, 8, 8, 8));
+        assert_eq!(m.power.vbat_mv, 4100);
+        assert!(m.boot.power_on_lines);
+        assert_eq!(m.boot.ready_ms, 50);
+        assert!(m.quirks.ctcpka_error_before_netopen);
+        for bad in [
+            "[identity]\npersonality = \"sim800\"\n",
+            "[radio]\ntz = 97\n",
+            "[quirks]\nctcpka_before_netopen = \"maybe\"\n",
+            "[identity]\nimsi = \"12\"\n",
+        ] {
+            let file: FileConfig = toml::from_str(bad).unwrap();
+            assert!(resolve(file, &SettingsArgs::default()).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_module_timing_profile_slows_the_modem_and_its_boot() {
+        let flags = SettingsArgs {
+            timing: Some("module".into()),
+            ..Default::default()
+        };
+        let file: FileConfig = toml::from_str("[timing]\ncommand_ms = 5\n").unwrap();
+        let s = resolve(file, &flags).unwrap();
+        assert!(s.modem.timing.uart);
+        assert_eq!(s.modem.timing.command_ms, 5);
+        assert_eq!(s.modem.boot, Boot::module());
+        let s = resolve(FileConfig::default(), &SettingsArgs::default()).unwrap();
+        assert_eq!(s.modem.timing, Timing::default(), "instant by default");
+        let flags = SettingsArgs {
+            timing: Some("slow".into()),
+            ..Default::default()
+        };
+        assert!(resolve(FileConfig::default(), &flags).is_err());
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use crate::control::{Registry, Request, View};
 use crate::netstack::{NetSpec, NetStack};
 use crate::record::{Core, Recorder};
-use at7600_core::{Modem, ModemConfig};
+use at7600_core::{Input, Modem, ModemConfig};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -60,8 +60,15 @@ impl Driver {
             let (id, rx) = reg.register(network.front_end);
             (reg.clone(), id, rx)
         });
+        let mut modem = Core::new(Modem::new(config), record);
+        // The module's clock (AT+CCLK?) starts at the host's UTC; the core never reads a
+        // clock, so it is told, as an input (recorded, so a replay shows the same time).
+        let utc_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        modem.handle(Duration::ZERO, Input::WallClock(utc_ms));
         Driver {
-            modem: Core::new(Modem::new(config), record),
+            modem,
             net: NetStack::new(network),
             control,
             epoch: Instant::now(),
@@ -199,13 +206,17 @@ impl Driver {
                         return Stop::HostClosed;
                     }
                 },
-                written = writer.write(self.modem.host_output()), if want_write => match written {
-                    Ok(0) => return Stop::HostClosed,
-                    Ok(n) => {
+                // Writes what the host has not taken yet; once all is out, completes a
+                // flush that could not finish at once (a line-buffered standard output
+                // holding a `>` prompt), so it is driven with a real waker.
+                done = write_or_flush(&mut writer, self.modem.host_output()), if want_write || self.unflushed => match done {
+                    Ok(Some(0)) => return Stop::HostClosed,
+                    Ok(Some(n)) => {
                         self.unflushed = true;
                         let now = self.now();
                         self.modem.consume_host_output(now, n);
                     }
+                    Ok(None) => self.unflushed = false,
                     Err(e) => {
                         tracing::debug!(error = %e, "host write failed");
                         return Stop::HostClosed;
@@ -235,6 +246,10 @@ impl Driver {
     /// Writes what the core has for the host as far as the host takes it now, without
     /// waiting (the select loop waits when the host is slow). Err if the host is gone.
     fn write_now<W: AsyncWrite + Unpin>(&mut self, writer: &mut W) -> Result<(), ()> {
+        // --torture: every choice in the log, so a failing driver run can be replayed.
+        for (at, choice) in self.modem.take_torture_log() {
+            tracing::debug!(at_ms = at.as_millis() as u64, ?choice, "torture");
+        }
         let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
         loop {
             // A few responses and reports go out in one write even when the core's ring
@@ -378,6 +393,18 @@ async fn read_some<R: AsyncRead + Unpin>(reader: &mut R) -> std::io::Result<Vec<
         }
     })
     .await
+}
+
+/// Writes some of `out` (`Some(n)`), or flushes when it is empty (`None`).
+async fn write_or_flush<W: AsyncWrite + Unpin>(
+    writer: &mut W,
+    out: &[u8],
+) -> std::io::Result<Option<usize>> {
+    if out.is_empty() {
+        writer.flush().await.map(|()| None)
+    } else {
+        writer.write(out).await.map(Some)
+    }
 }
 
 /// The next DTR change, if a watcher is there.

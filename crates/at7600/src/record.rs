@@ -69,6 +69,18 @@ pub enum Record {
         /// The new values.
         radio: Radio,
     },
+    /// Input: power came back after `AT+CPOF` (a power-on fault).
+    PowerOn {
+        /// Time.
+        t: u64,
+    },
+    /// Input: the host's wall clock (UTC, ms since the Unix epoch) when the modem started.
+    WallClock {
+        /// Time.
+        t: u64,
+        /// The host's UTC then.
+        utc_ms: u64,
+    },
     /// Output: host bytes the runtime delivered (and consumed) at once.
     HostOut {
         /// Time.
@@ -113,6 +125,8 @@ impl Record {
                 t,
                 radio: radio.clone(),
             },
+            Input::PowerOn => Record::PowerOn { t },
+            Input::WallClock(utc_ms) => Record::WallClock { t, utc_ms: *utc_ms },
         }
     }
 
@@ -124,6 +138,8 @@ impl Record {
             Record::Net { t, event } => (t, Input::Net(event.clone())),
             Record::Timeout { t } => (t, Input::Timeout),
             Record::Radio { t, radio } => (t, Input::Radio(radio.clone())),
+            Record::PowerOn { t } => (t, Input::PowerOn),
+            Record::WallClock { t, utc_ms } => (t, Input::WallClock(*utc_ms)),
             _ => return None,
         };
         Some((Duration::from_nanos(*t), input))
@@ -138,6 +154,8 @@ impl Record {
             Record::Net { .. } => "net",
             Record::Timeout { .. } => "timeout",
             Record::Radio { .. } => "radio",
+            Record::PowerOn { .. } => "power_on",
+            Record::WallClock { .. } => "wall_clock",
             Record::HostOut { .. } => "host_out",
             Record::NetCmd { .. } => "net_cmd",
             Record::End { .. } => "end",
@@ -257,6 +275,11 @@ impl Core {
     fn log(&mut self, now: Instant, record: impl FnOnce() -> Record) {
         self.last = self.last.max(now);
         write_or_stop(&mut self.rec, record);
+    }
+
+    /// The torture mode's choices since the last call (see [`Modem::take_torture_log`]).
+    pub fn take_torture_log(&mut self) -> Vec<(Instant, at7600_core::TortureChoice)> {
+        self.modem.take_torture_log()
     }
 
     /// Any input (see [`Modem::handle`]).

@@ -110,6 +110,9 @@ pub fn parse(name: &str, text: &str) -> Result<Recording, String> {
 /// (TCP reads are smaller).
 const MAX_PAYLOAD: usize = 65_535;
 
+/// 9999-12-31T23:59:59.999Z in milliseconds since the Unix epoch.
+const MAX_UTC_MS: u64 = 253_402_300_799_999;
+
 /// The front ends that write recordings.
 const FRONT_ENDS: [&str; 4] = ["pty", "stdio", "tcp", "serial"];
 
@@ -169,8 +172,16 @@ fn check(record: &Record, last_t: &mut u64) -> Result<(), String> {
             }
             *t
         }
+        Record::WallClock { t, utc_ms } => {
+            // The module's clock shows years up to 9999 (`AT+CCLK?`).
+            if *utc_ms > MAX_UTC_MS {
+                return Err(format!("utc_ms {utc_ms} is past the year 9999"));
+            }
+            *t
+        }
         // Outputs are only compared, never fed to the modem: any size the file holds.
-        Record::Dtr { t, .. }
+        Record::PowerOn { t }
+        | Record::Dtr { t, .. }
         | Record::Timeout { t }
         | Record::HostOut { t, .. }
         | Record::End { t, .. } => *t,

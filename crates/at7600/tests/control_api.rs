@@ -99,12 +99,16 @@ fn control_api_lists_injects_and_counts() {
     assert!(list.contains("\"state\":\"network-open\""), "{list}");
     assert!(list.contains("\"remote\":\"192.0.2.7:7\""), "{list}");
 
-    let r = ctl(&addr, &["fault", "1", r#"{"kind":"radio","reg_status":2}"#]);
-    assert!(r.status.success(), "{}", text(&r));
-    wait_for(&out, "\r\n+CREG: 2\r\n");
     let r = ctl(&addr, &["fault", "1", r#"{"kind":"peer-close","link":0}"#]);
     assert!(r.status.success(), "{}", text(&r));
     wait_for(&out, "\r\n+IPCLOSE: 0,1\r\n");
+    // Not registered: the bearer goes, and the open network with it.
+    let r = ctl(&addr, &["fault", "1", r#"{"kind":"radio","reg_status":2}"#]);
+    assert!(r.status.success(), "{}", text(&r));
+    wait_for(
+        &out,
+        "\r\n+CREG: 2\r\n\r\n+CIPEVENT: NETWORK CLOSED UNEXPECTEDLY\r\n",
+    );
 
     // Errors: an unknown modem, a link not in use, a body that is not a fault.
     assert!(!ctl(&addr, &["show", "99"]).status.success());

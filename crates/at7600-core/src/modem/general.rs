@@ -1,7 +1,7 @@
 //! The general commands drivers send around the TCP/IP set (`clarifications.md` §8):
 //! V.25ter basics, identity, SIM, signal, registration and PDP context configuration.
 
-use super::{Failure, Modem, NetState, Step};
+use super::{Failure, Modem, Step};
 use crate::parser::{Arg, Command, Form};
 
 /// Baud rates `AT+IPR` accepts.
@@ -11,11 +11,11 @@ const BAUDS: [u32; 13] = [
 const BAUDS_HIGH: [u32; 4] = [921600, 3000000, 3200000, 3686400];
 
 /// Strings the module stores and prints back must keep status lines 7-bit ASCII.
-fn printable(text: &str) -> bool {
+pub(super) fn printable(text: &str) -> bool {
     text.bytes().all(|b| (0x20..0x7f).contains(&b))
 }
 
-fn one_in(args: &[Arg], range: std::ops::RangeInclusive<u64>) -> Option<u8> {
+pub(super) fn one_in(args: &[Arg], range: std::ops::RangeInclusive<u64>) -> Option<u8> {
     match args {
         [a] => a.in_range(range).map(|v| v as u8),
         _ => None,
@@ -52,11 +52,25 @@ impl Modem {
                 _ => Step::Fail(Failure::Param),
             },
             "&E" => self.basic_flag(n, |_, _| {}),
-            "&W" if n.unwrap_or(0) == 0 => Step::Next,
-            "Z" | "&F" if n.unwrap_or(0) == 0 => {
-                self.s.reset_basic();
+            "&W" if n.unwrap_or(0) == 0 => {
+                self.dev.saved = self.s.profile();
                 Step::Next
             }
+            "Z" if n.unwrap_or(0) == 0 => {
+                let saved = self.dev.saved;
+                self.s.load_profile(&saved);
+                self.s.cmee = 0;
+                Step::Next
+            }
+            "&F" if n.unwrap_or(0) == 0 => {
+                let factory = super::settings::Settings::factory(self.config.identity.personality);
+                self.s.load_profile(&factory.profile());
+                self.s.cmee = 0;
+                Step::Next
+            }
+            "&V" if n.unwrap_or(0) == 0 => self.cmd_at_v(),
+            // Profile numbers other than 0 (more-commands.md §8.2).
+            "&W" | "Z" | "&F" | "&V" => Step::Fail(Failure::Param),
             "H" if n.unwrap_or(0) == 0 => Step::Next,
             "I" => match n.unwrap_or(0) {
                 0 => {
@@ -85,18 +99,24 @@ impl Modem {
                 self.identity_text(form, |m| format!("+CGMR: {}", m.config.identity.revision))
             }
             "+CGSN" | "+GSN" => self.identity_text(form, |m| m.config.identity.imei.clone()),
-            "+CICCID" => {
-                self.identity_text(form, |m| format!("+ICCID: {}", m.config.identity.iccid))
-            }
+            "+CICCID" => match self.sim_check() {
+                Some(f) => Step::Fail(f),
+                None => {
+                    self.identity_text(form, |m| format!("+ICCID: {}", m.config.identity.iccid))
+                }
+            },
             "+GCAP" => self.identity_text(form, |_| "+GCAP: +CGSM".to_string()),
             "+CPIN" => match form {
-                Form::Read => self.info_step("+CPIN: READY"),
+                Form::Read => match self.sim_check() {
+                    Some(f) => Step::Fail(f),
+                    None => self.info_step("+CPIN: READY"),
+                },
                 Form::Test => Step::Next,
                 _ => Step::Fail(Failure::Param),
             },
             "+CSQ" => match form {
                 Form::Execute => {
-                    let (rssi, ber) = if self.s.cfun == 1 {
+                    let (rssi, ber) = if self.radio_on() && self.dev.sim_ready() {
                         (self.config.radio.rssi, self.config.radio.ber)
                     } else {
                         (99, 99)
@@ -111,7 +131,7 @@ impl Modem {
             "+CEREG" => self.registration(form, "+CEREG", |m| &mut m.s.cereg),
             "+CPSI" => match form {
                 Form::Read => {
-                    let line = if self.s.cfun == 1 {
+                    let line = if self.registered() {
                         format!("+CPSI: {}", self.config.radio.cpsi)
                     } else {
                         "+CPSI: NO SERVICE,Online".to_string()
@@ -121,97 +141,8 @@ impl Modem {
                 Form::Test => Step::Next,
                 _ => Step::Fail(Failure::Param),
             },
-            "+CNSMOD" => match form {
-                Form::Read => self.info_step("+CNSMOD: 0,8"),
-                Form::Test => self.info_step("+CNSMOD: (0-1)"),
-                _ => Step::Fail(Failure::Param),
-            },
-            "+CGATT" => match form {
-                Form::Read => {
-                    let v = u8::from(self.s.attached && self.s.cfun == 1);
-                    self.info_step(&format!("+CGATT: {v}"))
-                }
-                Form::Test => self.info_step("+CGATT: (0,1)"),
-                Form::Write(args) => match one_in(args, 0..=1) {
-                    Some(v) => {
-                        self.s.attached = v == 1;
-                        Step::Next
-                    }
-                    None => Step::Fail(Failure::Param),
-                },
-                Form::Execute => Step::Fail(Failure::Param),
-            },
-            "+CGACT" => match form {
-                Form::Read => {
-                    let active = u8::from(matches!(self.net, NetState::Open));
-                    self.info_step(&format!("+CGACT: 1,{active}"))
-                }
-                Form::Test => self.info_step("+CGACT: (0,1)"),
-                _ => Step::Fail(Failure::Param),
-            },
-            "+CGPADDR" => match form {
-                Form::Test => self.info_step("+CGPADDR: (1)"),
-                Form::Execute | Form::Write(_) => {
-                    let ip = self.ip.map_or("0.0.0.0".to_string(), |ip| ip.to_string());
-                    self.info_step(&format!("+CGPADDR: 1,{ip}"))
-                }
-                Form::Read => Step::Fail(Failure::Param),
-            },
-            "+COPS" => match form {
-                Form::Read => {
-                    let line = if self.s.cfun == 1 && self.registered() {
-                        format!("+COPS: 0,0,\"{}\",7", self.config.radio.operator)
-                    } else {
-                        "+COPS: 0".to_string()
-                    };
-                    self.info_step(&line)
-                }
-                Form::Test => {
-                    let r = &self.config.radio;
-                    let line = format!(
-                        "+COPS: (2,\"{0}\",\"{0}\",\"{1}\",7),,(0,1,2,3,4),(0,1,2)",
-                        r.operator, r.operator_numeric
-                    );
-                    self.info_step(&line)
-                }
-                Form::Write(args) if args.first().and_then(|a| a.in_range(0..=4)).is_some() => {
-                    Step::Next
-                }
-                _ => Step::Fail(Failure::Param),
-            },
             "+CGDCONT" | "+CGSOCKCONT" => self.pdp_context(&cmd.name, form),
-            "+CSOCKSETPN" => match form {
-                Form::Read => self.info_step(&format!("+CSOCKSETPN: {}", self.s.sockcont_pn)),
-                Form::Test => self.info_step("+CSOCKSETPN: (1-24)"),
-                Form::Write(args) => match one_in(args, 1..=24) {
-                    Some(v) => {
-                        self.s.sockcont_pn = v;
-                        Step::Next
-                    }
-                    None => Step::Fail(Failure::Param),
-                },
-                Form::Execute => Step::Fail(Failure::Param),
-            },
-            "+CGAUTH" | "+CSOCKAUTH" => self.pdp_auth(&cmd.name, form),
             "+CMEE" => self.numeric_setting(form, "+CMEE", 0..=2, 0, |m| &mut m.s.cmee),
-            "+CTZR" => self.numeric_setting(form, "+CTZR", 0..=1, 0, |m| &mut m.s.ctzr),
-            "+CTZU" => self.numeric_setting(form, "+CTZU", 0..=1, 0, |m| &mut m.s.ctzu),
-            "+CFUN" => match form {
-                Form::Read => self.info_step(&format!("+CFUN: {}", self.s.cfun)),
-                Form::Test => self.info_step("+CFUN: (0,1,4),(0-1)"),
-                Form::Write(args) => {
-                    let fun = args.first().and_then(|a| a.uint());
-                    let rst_ok = args.get(1).is_none_or(|a| a.in_range(0..=1).is_some());
-                    match fun {
-                        Some(v @ (0 | 1 | 4)) if args.len() <= 2 && rst_ok => {
-                            self.s.cfun = v as u8;
-                            Step::Next
-                        }
-                        _ => Step::Fail(Failure::Param),
-                    }
-                }
-                Form::Execute => Step::Fail(Failure::Param),
-            },
             "+IPR" => match form {
                 Form::Read => self.info_step(&format!("+IPR: {}", self.s.ipr)),
                 Form::Test => {
@@ -261,12 +192,8 @@ impl Modem {
                     Step::Next
                 }
             },
-            _ => Step::Fail(Failure::Unknown),
+            _ => self.cmd_device(cmd),
         }
-    }
-
-    fn registered(&self) -> bool {
-        matches!(self.config.radio.reg_status, 1 | 5)
     }
 
     /// `ATE0`/`ATE1`-style basic command; no number means 0.
@@ -281,7 +208,7 @@ impl Modem {
     }
 
     /// Commands that print one identity line (Execute), with an empty Test form.
-    fn identity_text(&mut self, form: &Form, text: fn(&Modem) -> String) -> Step {
+    pub(super) fn identity_text(&mut self, form: &Form, text: fn(&Modem) -> String) -> Step {
         match form {
             Form::Execute => {
                 let line = text(self);
@@ -326,18 +253,25 @@ impl Modem {
     }
 
     /// `+CREG`-style registration report: `<n>` 0-2, `<stat>` from the radio config.
-    fn registration(&mut self, form: &Form, name: &str, field: fn(&mut Modem) -> &mut u8) -> Step {
+    pub(super) fn registration(
+        &mut self,
+        form: &Form,
+        name: &str,
+        field: fn(&mut Modem) -> &mut u8,
+    ) -> Step {
         match form {
             Form::Read => {
                 let n = *field(self);
-                let stat = if self.s.cfun == 1 {
-                    self.config.radio.reg_status
-                } else {
-                    0
-                };
+                let stat = self.reg_stat();
                 let r = &self.config.radio;
+                let act = name == "+CEREG"
+                    && self.config.identity.personality == crate::config::Personality::Sim7600;
                 let line = if n == 2 && matches!(stat, 1 | 5) {
-                    format!("{name}: {n},{stat},\"{:04X}\",\"{:08X}\"", r.lac, r.cell_id)
+                    let act = if act { ",7" } else { "" };
+                    format!(
+                        "{name}: {n},{stat},\"{:04X}\",\"{:08X}\"{act}",
+                        r.lac, r.cell_id
+                    )
                 } else {
                     format!("{name}: {n},{stat}")
                 };
@@ -358,7 +292,7 @@ impl Modem {
         }
     }
 
-    fn numeric_setting(
+    pub(super) fn numeric_setting(
         &mut self,
         form: &Form,
         name: &str,
@@ -439,49 +373,6 @@ impl Modem {
                 }
                 self.s.contexts.push((cid, ty, apn));
                 self.s.contexts.sort();
-                Step::Next
-            }
-            Form::Execute => Step::Fail(Failure::Param),
-        }
-    }
-
-    /// `AT+CGAUTH=<cid>[,<auth_type>[,"<passwd>"[,"<user>"]]]`.
-    fn pdp_auth(&mut self, name: &str, form: &Form) -> Step {
-        match form {
-            Form::Read => {
-                let lines: Vec<String> = self
-                    .s
-                    .auth
-                    .iter()
-                    .map(|(cid, ty, user, _)| format!("{name}: {cid},{ty},\"{user}\""))
-                    .collect();
-                self.info_lines(&lines);
-                Step::Next
-            }
-            Form::Test => self.info_step(&format!("{name}: (1-24),(0-3),(0-127),(0-127)")),
-            Form::Write(args) => {
-                let Some(cid) = args.first().and_then(|a| a.in_range(1..=24)) else {
-                    return Step::Fail(Failure::Param);
-                };
-                let ty = match args.get(1) {
-                    None => 0,
-                    Some(a) => match a.in_range(0..=3) {
-                        Some(t) => t as u8,
-                        None => return Step::Fail(Failure::Param),
-                    },
-                };
-                let pass = args.get(2).map(|a| a.str().to_string()).unwrap_or_default();
-                let user = args.get(3).map(|a| a.str().to_string()).unwrap_or_default();
-                let too_long = pass.len() > 127 || user.len() > 127;
-                if args.len() > 4 || too_long || !printable(&pass) || !printable(&user) {
-                    return Step::Fail(Failure::Param);
-                }
-                let cid = cid as u8;
-                self.s.auth.retain(|(c, ..)| *c != cid);
-                if args.len() > 1 {
-                    self.s.auth.push((cid, ty, user, pass));
-                    self.s.auth.sort();
-                }
                 Step::Next
             }
             Form::Execute => Step::Fail(Failure::Param),

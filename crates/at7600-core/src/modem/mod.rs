@@ -6,16 +6,23 @@
 //! [`Step`] saying whether to go on, fail, wait for an event, or prompt for a payload.
 //! Unsolicited output waits in one queue, released only while no command is running.
 
+mod clock;
 mod data;
+mod device;
 mod general;
 mod network;
+mod packet;
+mod ping;
 mod receive;
 mod send;
 mod servers;
 mod settings;
 mod sockets;
 mod status;
+mod timing;
+mod torture;
 pub use status::{LinkStatus, Metrics, Status};
+pub use torture::TortureChoice;
 
 use crate::config::ModemConfig;
 use crate::errors::ErrInfo;
@@ -64,6 +71,8 @@ enum Busy {
     Listen { server: u8 },
     /// `AT+CIPOPEN` of the transparent link: `CONNECT 115200` or `CONNECT FAIL`.
     TransparentOpen { link: usize },
+    /// The command line's processing time (timing profile).
+    Processing,
 }
 
 /// What a command handler tells the command runner.
@@ -92,6 +101,10 @@ enum Failure {
     Ip(ErrInfo),
     /// A transparent open refused: `CONNECT FAIL` is the whole answer.
     ConnectFail,
+    /// A general command's refusal that follows `AT+CMEE` (not allowed, SIM busy...).
+    Cme(device::Cme),
+    /// `ERROR` whatever `AT+CMEE` says (the manual documents only `ERROR`).
+    Plain,
 }
 
 /// The timer table: one deadline per purpose.
@@ -109,6 +122,8 @@ enum Timer {
     AckPoll(usize),
     /// The `+++` escape's guard or gap time ends.
     Escape,
+    /// Boot sequence, ping and periodic reports of the general commands.
+    Device(device::DevTimer),
 }
 
 /// State of the PDP context.
@@ -172,15 +187,24 @@ pub struct Modem {
     next_query: u64,
     dtr: bool,
     metrics: status::Metrics,
+    /// Power, boot phase, clock and ping: the module around the TCP/IP stack.
+    dev: device::Device,
+    /// The serial line's pace and the command processing time (timing profile).
+    pace: timing::Pace,
+    /// The torture mode, if on.
+    torture: Option<torture::TortureState>,
 }
 
 impl Modem {
     /// A modem as it is after power-on.
     pub fn new(config: ModemConfig) -> Self {
-        Modem {
-            config,
+        let mut modem = Modem {
             now: Duration::ZERO,
-            s: Settings::default(),
+            s: Settings::factory(config.identity.personality),
+            dev: device::Device::new(&config),
+            pace: timing::Pace::default(),
+            torture: config.torture.map(torture::TortureState::new),
+            config,
             host: HostState::Idle,
             input: VecDeque::new(),
             line: Vec::new(),
@@ -205,7 +229,11 @@ impl Modem {
             next_query: 1,
             dtr: true,
             metrics: status::Metrics::default(),
+        };
+        if modem.config.boot.power_on_lines {
+            modem.boot();
         }
+        modem
     }
 
     /// The configuration the modem was built with.
@@ -221,6 +249,8 @@ impl Modem {
             Input::Net(ev) => self.handle_net(now, ev),
             Input::Timeout => self.handle_timeout(now),
             Input::Radio(radio) => self.set_radio(now, radio),
+            Input::PowerOn => self.power_on(now),
+            Input::WallClock(utc_ms) => self.set_wall_clock(now, utc_ms),
         }
     }
 
@@ -228,8 +258,12 @@ impl Modem {
     pub fn handle_host(&mut self, now: Instant, bytes: &[u8]) {
         self.advance(now);
         self.metrics.host_bytes_in += bytes.len() as u64;
+        // Off, or restarting before its first boot line: the UART is dead.
+        if self.dev.deaf() {
+            return;
+        }
         // Data mode too goes through the pump: one place owes the `\n` of a command.
-        self.input.extend(bytes);
+        self.pace_host_bytes(bytes);
         self.pump();
         self.flush_urcs();
     }
@@ -238,8 +272,8 @@ impl Modem {
     /// no half-typed line or half-sent payload behind to swallow the next host's bytes.
     pub fn handle_dtr(&mut self, now: Instant, on: bool) {
         self.advance(now);
-        // AT&D0: the line is ignored altogether.
-        if self.dtr && !on && self.s.dtr_mode != 0 {
+        // AT&D0: the line is ignored altogether (and by a module not yet running).
+        if self.dtr && !on && self.s.dtr_mode != 0 && !self.dev.deaf() {
             if self.s.dtr_mode == 2 && !matches!(self.host, HostState::Data) {
                 self.dtr_close_data_link();
             }
@@ -260,6 +294,7 @@ impl Modem {
             // Nobody is there to read what was typed ahead.
             if !matches!(self.host, HostState::Busy(_)) {
                 self.input.clear();
+                self.pace_drop_input();
             }
         }
         self.dtr = on;
@@ -291,7 +326,8 @@ impl Modem {
 
     /// Bytes waiting for the host (call again after consuming: it may return more).
     pub fn host_output(&self) -> &[u8] {
-        self.out.as_slices().0
+        let front = self.out.as_slices().0;
+        &front[..front.len().min(self.released_len())]
     }
 
     /// How many bytes wait for the host in all.
@@ -302,12 +338,14 @@ impl Modem {
     /// Everything waiting for the host as one slice, so a runtime can hand it to the
     /// host in a single write (a response, its report and a URC go out together).
     pub fn host_output_contiguous(&mut self) -> &[u8] {
-        self.out.make_contiguous()
+        let released = self.released_len();
+        &self.out.make_contiguous()[..released]
     }
 
     /// Marks the first `n` bytes of [`Modem::host_output`] as delivered.
     pub fn consume_host_output(&mut self, n: usize) {
-        let n = n.min(self.out.len());
+        let n = n.min(self.released_len());
+        self.pace_consumed(n);
         self.metrics.host_bytes_out += n as u64;
         let was_full = self.output_full();
         self.out.drain(..n);
@@ -324,6 +362,9 @@ impl Modem {
 
     /// The next command for the network backend.
     pub fn poll_net(&mut self) -> Option<NetCommand> {
+        if self.net_gate_closed() {
+            return None;
+        }
         let cmd = self.net_out.pop_front()?;
         if let NetCommand::Send { data, .. } | NetCommand::SendTo { data, .. } = &cmd {
             self.metrics.net_bytes_sent += data.len() as u64;
@@ -339,7 +380,11 @@ impl Modem {
             .front()
             .filter(|_| self.may_release_urcs())
             .map(|u| u.at);
-        timers.chain(urc).min()
+        let pace = self
+            .pace_deadline()
+            .into_iter()
+            .chain(self.torture_deadline());
+        timers.chain(urc).chain(pace).min()
     }
 
     /// Whether the runtime should read more host bytes now (back-pressure: a command is
@@ -348,7 +393,7 @@ impl Modem {
         // A full transparent stream holds the host back only in data mode: after `+++`
         // or DTR the host must still be able to type `AT+CIPCLOSE=0`.
         let data_full = matches!(self.host, HostState::Data) && self.stream.full();
-        self.input.len() < self.config.limits.host_input && !data_full
+        self.pace_input_len() < self.config.limits.host_input && !data_full
     }
 
     /// The host is not reading what it is answered: like a UART whose transmit side
@@ -362,6 +407,8 @@ impl Modem {
 
     fn advance(&mut self, now: Instant) {
         self.now = self.now.max(now);
+        self.pace_advance();
+        self.torture_advance();
     }
 
     // ---- host side: line discipline -------------------------------------------------
@@ -457,6 +504,9 @@ impl Modem {
 
     fn run_line(&mut self, line: &[u8]) {
         self.host = HostState::Idle;
+        if self.hold_line(line) {
+            return;
+        }
         match parse_line(line) {
             Ok(cmds) => {
                 self.chain = cmds.into();
@@ -578,6 +628,12 @@ impl Modem {
                 }
             }
             Failure::ConnectFail => return self.final_code("CONNECT FAIL", 3),
+            Failure::Cme(e) => match self.s.cmee {
+                1 => return self.cme_error(&e.code().to_string()),
+                2 => return self.cme_error(e.text()),
+                _ => {}
+            },
+            Failure::Plain => {}
             Failure::Info(text) => self.info(&text),
             Failure::Ip(e) => {
                 let text = if self.s.ccfg.err_mode == 0 {
@@ -614,6 +670,7 @@ impl Modem {
     }
 
     fn urc_bytes_at(&mut self, at: Instant, bytes: Vec<u8>) {
+        let at = self.torture_urc_at(at);
         self.metrics.urcs += 1;
         self.urc_bytes += bytes.len();
         self.urcs.push_back(Urc {
@@ -725,6 +782,7 @@ impl Modem {
             Timer::Payload => self.payload_timed_out(),
             Timer::AckPoll(link) => self.ack_poll(link),
             Timer::Escape => self.escape_timer(),
+            Timer::Device(t) => self.device_timer(t),
         }
     }
 
@@ -743,6 +801,7 @@ impl Modem {
                 self.drop_link(link);
                 return self.transparent_opened(false);
             }
+            Busy::Processing => return,
             Busy::Listen { server } => {
                 self.servers[usize::from(server)] = None;
                 self.net_out.push_back(NetCommand::Unlisten { server });
@@ -777,6 +836,7 @@ impl Modem {
             NetEvent::ListenFailed { server } => self.on_listen_failed(server),
             NetEvent::Accepted { server, conn, peer } => self.on_accepted(server, conn, peer),
             NetEvent::Resolved { query, addr } => self.on_resolved(query, addr),
+            NetEvent::PingReply { id, ttl } => self.on_ping_reply(id, ttl),
         }
     }
 

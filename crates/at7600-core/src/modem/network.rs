@@ -28,13 +28,19 @@ impl Modem {
         match form {
             Form::Test => Step::Next,
             Form::Read => {
-                let open = u8::from(matches!(self.net, NetState::Open | NetState::Lost));
+                // One truth with AT+IPADDR: a lost network is not open.
+                let open = u8::from(self.net == NetState::Open);
                 self.info_step(&format!("+NETOPEN: {open}"))
             }
             Form::Write(_) => Step::Fail(Failure::Param),
             Form::Execute => match self.net {
                 // Manual §2.1: a network that closed abnormally is opened again; its
                 // broken links stay until the host closes them.
+                // PDP context 1 needs the radio (more-commands.md §5.1).
+                NetState::Closed | NetState::Lost if !self.pdp_active() => {
+                    self.urc("+NETOPEN: 1");
+                    Step::Next
+                }
                 NetState::Closed | NetState::Lost => {
                     self.net = NetState::Opening;
                     self.net_out.push_back(NetCommand::Attach);
@@ -208,6 +214,9 @@ impl Modem {
     }
 
     pub(super) fn on_resolved(&mut self, query: u64, addr: Option<Ipv4Addr>) {
+        if self.ping_resolved(query, addr) {
+            return;
+        }
         let HostState::Busy(Busy::Dns { query: q, name }) = &self.host else {
             return;
         };

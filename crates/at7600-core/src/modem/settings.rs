@@ -2,8 +2,10 @@
 //! `AT+CIPMODE`, `AT+CIPSENDMODE`, `AT+CIPTIMEOUT`, `AT+CIPCCFG`.
 
 use super::{Failure, Modem, NetState, Step};
-use crate::io::SocketOptions;
+use crate::config::Personality;
+use crate::io::{Keepalive, SocketOptions};
 use crate::parser::{Arg, Form};
+use std::net::{Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
 /// `AT+CIPCCFG` values.
@@ -64,6 +66,42 @@ pub(super) struct Settings {
     pub contexts: Vec<(u8, String, String)>,
     pub sockcont_pn: u8,
     pub auth: Vec<(u8, u8, String, String)>,
+    // ---- general commands of `more-commands.md` ----
+    /// `AT+CNSMOD` reporting.
+    pub cnsmod: u8,
+    /// `AT+AUTOCSQ=<auto>,<mode>`.
+    pub autocsq: (u8, u8),
+    pub csclk: u8,
+    /// `AT+ICF=<format>,<parity>` (stored; the port keeps 8N1).
+    pub icf: (u8, u8),
+    /// `AT+COPS` mode and format last written.
+    pub cops: (u8, u8),
+    /// `AT+CNMP` preferred mode (stored; the radio stays LTE).
+    pub cnmp: u8,
+    /// `AT+CGACT` state of contexts other than cid 1 (cid 1 follows the radio).
+    pub cgact: Vec<(u8, bool)>,
+    /// `AT+CTCPKA`: applied to TCP links opened afterwards.
+    pub ctcpka: Keepalive,
+    /// `AT+CDNSCFG` IPv4 pair once written (`None`: the configured display values).
+    pub dns4: Option<(Ipv4Addr, Ipv4Addr)>,
+    /// `AT+CDNSCFG` IPv6 pair (`::` until written).
+    pub dns6: (Ipv6Addr, Ipv6Addr),
+    /// `AT+CNTP` server and zone.
+    pub cntp: (String, i8),
+}
+
+/// The settings `AT&W` saves and `ATZ` and every boot load (`more-commands.md` §8.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Profile {
+    pub echo: bool,
+    pub quiet: bool,
+    pub verbose: bool,
+    pub x_level: u8,
+    pub dcd_mode: u8,
+    pub dtr_mode: u8,
+    pub s0: u8,
+    pub ifc: (u8, u8),
+    pub icf: (u8, u8),
 }
 
 impl Default for Settings {
@@ -96,21 +134,78 @@ impl Default for Settings {
             contexts: vec![(1, "IP".into(), String::new())],
             sockcont_pn: 1,
             auth: Vec::new(),
+            cnsmod: 0,
+            autocsq: (0, 0),
+            csclk: 0,
+            icf: (3, 3),
+            cops: (0, 0),
+            cnmp: 2,
+            cgact: Vec::new(),
+            ctcpka: Keepalive::default(),
+            dns4: None,
+            dns6: (Ipv6Addr::UNSPECIFIED, Ipv6Addr::UNSPECIFIED),
+            cntp: (String::new(), 0),
         }
     }
 }
 
 impl Settings {
-    /// `ATZ` / `AT&F`: the V.25ter settings back to their defaults.
-    pub fn reset_basic(&mut self) {
-        let d = Settings::default();
-        self.echo = d.echo;
-        self.verbose = d.verbose;
-        self.quiet = d.quiet;
-        self.x_level = d.x_level;
-        self.dtr_mode = d.dtr_mode;
-        self.dcd_mode = d.dcd_mode;
-        self.cmee = d.cmee;
+    /// A freshly made module of this family (`more-commands.md` §0.2: `&D`, `AT+CTZU`
+    /// and the `AT+CNTP` zone differ).
+    pub fn factory(personality: Personality) -> Self {
+        let mut s = Settings::default();
+        match personality {
+            Personality::Sim7600 => {
+                s.dtr_mode = 1;
+                s.ctzu = 1;
+            }
+            Personality::A76xx => {
+                s.dtr_mode = 0;
+                s.ctzu = 0;
+                s.cntp.1 = 32;
+            }
+        }
+        s
+    }
+
+    /// The settings `AT&W` saves.
+    pub fn profile(&self) -> Profile {
+        Profile {
+            echo: self.echo,
+            quiet: self.quiet,
+            verbose: self.verbose,
+            x_level: self.x_level,
+            dcd_mode: self.dcd_mode,
+            dtr_mode: self.dtr_mode,
+            s0: self.s0,
+            ifc: self.ifc,
+            icf: self.icf,
+        }
+    }
+
+    /// `ATZ`, `AT&F` and every boot: the profile's settings come back.
+    pub fn load_profile(&mut self, p: &Profile) {
+        self.echo = p.echo;
+        self.quiet = p.quiet;
+        self.verbose = p.verbose;
+        self.x_level = p.x_level;
+        self.dcd_mode = p.dcd_mode;
+        self.dtr_mode = p.dtr_mode;
+        self.s0 = p.s0;
+        self.ifc = p.ifc;
+        self.icf = p.icf;
+    }
+
+    /// After a restart (`more-commands.md` §1.3): factory values, the saved profile
+    /// loaded, and the non-volatile settings kept.
+    pub fn after_restart(&mut self, personality: Personality, saved: &Profile) {
+        let old = std::mem::replace(self, Settings::factory(personality));
+        self.ctzu = old.ctzu;
+        self.cnmp = old.cnmp;
+        self.ipr = old.ipr;
+        self.contexts = old.contexts;
+        self.auth = old.auth;
+        self.load_profile(saved);
     }
 
     pub fn netopen_timeout(&self) -> Duration {
@@ -129,6 +224,7 @@ impl Settings {
         SocketOptions {
             retries: self.ccfg.retries,
             min_rto: Duration::from_millis(self.ccfg.timeout_ms.into()),
+            keepalive: self.ctcpka.enabled.then_some(self.ctcpka),
         }
     }
 }

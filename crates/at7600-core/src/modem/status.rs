@@ -108,38 +108,24 @@ impl Modem {
         self.links.get(link)?.as_ref().map(|l| l.conn)
     }
 
-    /// Changes the radio values at runtime (signal fading, losing registration).
+    /// Changes the radio values at runtime (signal fading, losing registration, a new
+    /// network time zone).
     ///
-    /// `AT+CSQ`, `AT+CREG?`, `AT+CGREG?` and `AT+COPS?` answer with the new values from
-    /// now on. When the registration status (or, with `AT+CREG=2`, the location) changed
-    /// and the host enabled reports with `AT+CREG=1/2` or `AT+CGREG=1/2`, the modem
-    /// emits `+CREG: <stat>[,"<lac>","<ci>"]` / `+CGREG: ...` as URCs (3GPP TS 27.007).
+    /// `AT+CSQ`, `AT+CREG?`, `AT+CGREG?`, `AT+CEREG?` and `AT+COPS?` answer with the new
+    /// values from now on. When the registration status (or, with `<n>` 2, the cell)
+    /// changed and the host enabled reports, the modem emits `+CREG:`/`+CGREG:`/
+    /// `+CEREG:` URCs (3GPP TS 27.007); `+CNSMOD:` and `+CSQ:` likewise with
+    /// `AT+CNSMOD=1` and `AT+AUTOCSQ=1,1`. Losing registration loses an open network
+    /// (`+CIPEVENT: NETWORK CLOSED UNEXPECTEDLY`): PDP context 1 needs it. A zone
+    /// change gives `+CTZV:` with `AT+CTZR=1` and sets the clock with `AT+CTZU=1`.
     pub fn set_radio(&mut self, now: Instant, radio: Radio) {
         self.advance(now);
+        let before = self.radio_view();
         let old = std::mem::replace(&mut self.config.radio, radio);
-        let new = &self.config.radio;
-        let stat_changed = old.reg_status != new.reg_status;
-        let cell_changed = old.lac != new.lac || old.cell_id != new.cell_id;
-        let mut lines = Vec::new();
-        for (name, n) in [("+CREG", self.s.creg), ("+CGREG", self.s.cgreg)] {
-            let report = match n {
-                1 => stat_changed,
-                2 => stat_changed || cell_changed,
-                _ => false,
-            };
-            if !report {
-                continue;
-            }
-            let stat = if self.s.cfun == 1 { new.reg_status } else { 0 };
-            lines.push(if n == 2 && matches!(stat, 1 | 5) {
-                format!("{name}: {stat},\"{:04X}\",\"{:08X}\"", new.lac, new.cell_id)
-            } else {
-                format!("{name}: {stat}")
-            });
+        if old.tz != self.config.radio.tz {
+            self.zone_changed(self.config.radio.tz);
         }
-        for line in lines {
-            self.urc(&line);
-        }
+        self.radio_changed(before);
         self.flush_urcs();
     }
 }

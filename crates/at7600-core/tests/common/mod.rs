@@ -196,6 +196,10 @@ impl Bench {
                 query: *query,
                 addr: self.dns.get(name).copied(),
             },
+            NetCommand::Ping { id, .. } => NetEvent::PingReply {
+                id: *id,
+                ttl: Some(64),
+            },
             NetCommand::Unlisten { .. }
             | NetCommand::PauseRead { .. }
             | NetCommand::ResumeRead { .. } => return None,
@@ -280,5 +284,24 @@ impl Bench {
             from: SocketAddrV4::new(PEER.parse().expect("ip"), 5254),
             data: data.to_vec(),
         })
+    }
+}
+
+impl Bench {
+    /// Sends each command (with `\r`) in turn and checks the exact answer to each.
+    pub fn expect_answers(&mut self, pairs: &[(&str, &str)]) {
+        for (cmd, answer) in pairs {
+            assert_eq!(self.host(format!("{cmd}\r")), *answer, "{cmd}");
+        }
+    }
+
+    /// Changes the radio values as a fault would; returns the URCs that gives.
+    pub fn radio(&mut self, change: impl FnOnce(&mut at7600_core::config::Radio)) -> String {
+        let mut radio = self.modem.status().radio;
+        change(&mut radio);
+        self.modem.set_radio(self.now, radio);
+        let out = show(self.modem.host_output());
+        self.modem.consume_host_output(usize::MAX);
+        out
     }
 }

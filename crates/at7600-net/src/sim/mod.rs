@@ -291,6 +291,18 @@ impl SimNetwork {
             NetCommand::Unlisten { server } => {
                 self.servers.remove(&server);
             }
+            NetCommand::Ping { id, addr, size, .. } => {
+                // A simulated host answers after the link's round trip; an unknown
+                // address never does (the core's wait runs out).
+                let known = self.config.hosts.iter().any(|h| h.addr == addr);
+                let len = usize::from(size) + 28;
+                let air = self.profile.up_time(len) + self.profile.down_time(len);
+                if known && !self.rng.chance(self.profile.loss) {
+                    let at = self.now + air + self.round_trip();
+                    let ttl = Some(64);
+                    self.schedule(at, Action::Deliver(NetEvent::PingReply { id, ttl }));
+                }
+            }
             NetCommand::Resolve { query, name } => {
                 let addr = self.config.resolve_allowed(&name);
                 let at = self.now + self.round_trip();

@@ -23,6 +23,7 @@ pub fn options() -> SocketOptions {
     SocketOptions {
         retries: 2,
         min_rto: Duration::from_millis(500),
+        keepalive: None,
     }
 }
 

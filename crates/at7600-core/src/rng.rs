@@ -1,5 +1,6 @@
-//! A tiny seeded generator for impairments: xorshift64* (Vigna, 2014). Ten lines, a
-//! fixed algorithm, so a seed gives the same run on every machine and every version.
+//! A tiny seeded generator for impairments and the torture mode: xorshift64* (Vigna,
+//! 2014). Ten lines, a fixed algorithm, so a seed gives the same run on every machine
+//! and every version (a crate's stream may change between its versions).
 
 /// A deterministic pseudo-random source. Not for anything secret.
 #[derive(Clone, Debug)]
@@ -34,6 +35,14 @@ impl Rng {
     /// True with probability `p` (0 never draws, so a lossless link uses no randomness).
     pub fn chance(&mut self, p: f64) -> bool {
         p > 0.0 && self.unit() < p
+    }
+
+    /// An integer uniform in `[lo, hi]` (`lo` if the range is empty).
+    pub fn range(&mut self, lo: u64, hi: u64) -> u64 {
+        if hi <= lo {
+            return lo;
+        }
+        lo + self.next_u64() % (hi - lo + 1)
     }
 
     /// A duration uniform in `[0, max]`.

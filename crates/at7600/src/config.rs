@@ -39,6 +39,91 @@ pub struct FileConfig {
     /// `[[fault]]`: faults at fixed times.
     #[serde(default)]
     pub fault: Vec<ScheduledFault>,
+    /// The file this came from and its text, to say where a bad value is.
+    #[serde(skip)]
+    pub origin: Option<Origin>,
+}
+
+/// A config file's path and text, kept for error messages that name the line.
+#[derive(Debug, Clone, Default)]
+pub struct Origin {
+    /// The path as given.
+    pub path: std::path::PathBuf,
+    /// The whole file.
+    pub text: String,
+}
+
+impl Origin {
+    /// The 1-based line of `[section]` (or `[[section]]`) itself when `key` is None,
+    /// else of the first `key = value` inside it (any value when `value` is None).
+    fn line(&self, section: &str, key: Option<&str>, value: Option<&str>) -> Option<usize> {
+        let mut inside = false;
+        for (n, line) in self.text.lines().enumerate() {
+            let line = line.trim();
+            if line.starts_with('[') {
+                let name = line.trim_matches(|c| c == '[' || c == ']').trim();
+                inside = name == section;
+                if inside && key.is_none() {
+                    return Some(n + 1);
+                }
+            } else if let (true, Some(key), Some((k, v))) = (inside, key, line.split_once('=')) {
+                if k.trim() == key && value.is_none_or(|want| v.trim() == want) {
+                    return Some(n + 1);
+                }
+            }
+        }
+        None
+    }
+
+    /// "FILE line N" (or just "FILE") for what [`Origin::line`] finds.
+    fn at(&self, section: &str, key: Option<&str>, value: Option<&str>) -> String {
+        match self.line(section, key, value) {
+            Some(n) => format!("{} line {n}", self.path.display()),
+            None => self.path.display().to_string(),
+        }
+    }
+
+    /// "FILE line N, [section] key".
+    fn place(&self, section: &str, key: &str) -> String {
+        format!("{}, [{section}] {key}", self.at(section, Some(key), None))
+    }
+}
+
+/// Where a value came from, for an error message: its flag when one was given, else
+/// its place in the config file.
+fn source(origin: Option<&Origin>, from_flag: bool, section: &str, key: &str) -> String {
+    match origin {
+        Some(o) if !from_flag => o.place(section, key),
+        _ if from_flag => format!("--{}", key.replace('_', "-")),
+        _ => format!("[{section}] {key}"),
+    }
+}
+
+/// Serde's words for Rust types, in the words of someone writing a config file.
+fn user_words(message: &str) -> String {
+    [
+        ("expected u8", "expected a whole number from 0 to 255"),
+        ("expected u16", "expected a whole number from 0 to 65535"),
+        (
+            "expected u32",
+            "expected a whole number from 0 to 4294967295",
+        ),
+        ("expected u64", "expected a whole number, 0 or more"),
+        ("expected usize", "expected a whole number, 0 or more"),
+        ("expected f64", "expected a number"),
+        ("expected a boolean", "expected true or false"),
+        (
+            "invalid IPv4 address syntax",
+            "not an IPv4 address (like 10.0.0.1)",
+        ),
+        ("expected a borrowed string", "expected text in quotes"),
+        ("expected a string", "expected text in quotes"),
+        ("invalid type: integer", "a number"),
+        ("invalid type: string", "text"),
+        ("invalid value: integer", "the number"),
+    ]
+    .iter()
+    .fold(message.to_string(), |m, (rust, user)| m.replace(rust, user))
 }
 
 /// `[link]` of the config file: a named profile, with any field overridden.
@@ -130,12 +215,42 @@ impl FileConfig {
     pub fn load(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read config file {}", path.display()))?;
-        toml::from_str(&text).with_context(|| format!("bad config file {}", path.display()))
+        let mut file: FileConfig = toml::from_str(&text).map_err(|e| {
+            // toml's message names the line and column and shows it; only the type
+            // names need translating.
+            anyhow::anyhow!(
+                "bad config file {}: {}",
+                path.display(),
+                user_words(&e.to_string())
+            )
+        })?;
+        file.origin = Some(Origin {
+            path: path.to_path_buf(),
+            text,
+        });
+        Ok(file)
+    }
+
+    /// Refuses what only one network uses when the other is chosen: a `[sim]` section
+    /// with the real network would be silently ignored.
+    pub fn check_network(&self, simulated: bool) -> Result<()> {
+        if self.sim.is_some() && !simulated {
+            let at = match &self.origin {
+                Some(o) => o.at("sim", None, None),
+                None => "the config file".into(),
+            };
+            bail!(
+                "{at}: a [sim] section describes the simulated network, but the daemon \
+                 runs on the real one; add --network sim, or remove the section"
+            );
+        }
+        Ok(())
     }
 }
 
 /// Flags over the file over the defaults, then checked.
 pub fn resolve(file: FileConfig, flags: &SettingsArgs) -> Result<Settings> {
+    let origin = file.origin.clone();
     let mut modem = ModemConfig::default();
     let mut net = NetConfig::default();
     let pick = |flag: &Option<String>, file: Option<String>| flag.clone().or(file);
@@ -160,21 +275,27 @@ pub fn resolve(file: FileConfig, flags: &SettingsArgs) -> Result<Settings> {
 
     let radio = &mut modem.radio;
     let f = file.radio;
+    let at = |flag: bool, section: &str, key: &str| source(origin.as_ref(), flag, section, key);
     if let Some(v) = flags.rssi.or(f.rssi) {
         if v > 31 && v != 99 {
-            bail!("rssi must be 0-31 or 99, not {v}");
+            let at = at(flags.rssi.is_some(), "radio", "rssi");
+            bail!("{at}: the signal must be a number from 0 to 31, or 99 for unknown, not {v}");
         }
         radio.rssi = v;
     }
     if let Some(v) = flags.ber.or(f.ber) {
         if v > 7 && v != 99 {
-            bail!("ber must be 0-7 or 99, not {v}");
+            let at = at(flags.ber.is_some(), "radio", "ber");
+            bail!(
+                "{at}: the bit error rate must be a number from 0 to 7, or 99 for unknown, not {v}"
+            );
         }
         radio.ber = v;
     }
     if let Some(v) = flags.reg_status.or(f.reg_status) {
         if v > 5 {
-            bail!("reg_status must be 0-5, not {v}");
+            let at = at(flags.reg_status.is_some(), "radio", "reg_status");
+            bail!("{at}: the registration status must be a number from 0 to 5, not {v}");
         }
         radio.reg_status = v;
     }
@@ -185,8 +306,25 @@ pub fn resolve(file: FileConfig, flags: &SettingsArgs) -> Result<Settings> {
         radio.cpsi = text("cpsi", v)?;
     }
 
-    if let Some(ip) = flags.ip_address.or(file.network.ip_address) {
-        net.modem_ip = ip;
+    // `[sim] modem_ip` (documented since the simulated network came) says the same as
+    // `[network] ip_address`: either sets the address, both must agree; a flag wins.
+    let sim_ip = file
+        .sim
+        .as_ref()
+        .map(|s| s.modem_ip)
+        .filter(|ip| *ip != NetConfig::default().modem_ip);
+    match (flags.ip_address, file.network.ip_address, sim_ip) {
+        (Some(ip), _, _) | (None, Some(ip), None) | (None, None, Some(ip)) => net.modem_ip = ip,
+        (None, Some(a), Some(b)) if a == b => net.modem_ip = a,
+        (None, Some(a), Some(b)) => {
+            let o = origin.as_ref();
+            bail!(
+                "{} is {a} but {} is {b}: both set the address AT+IPADDR reports; keep one",
+                source(o, false, "network", "ip_address"),
+                source(o, false, "sim", "modem_ip")
+            );
+        }
+        (None, None, None) => {}
     }
     if let Some(ip) = flags.server_bind.or(file.network.server_bind) {
         net.server_bind = ip;
@@ -224,15 +362,44 @@ pub fn resolve(file: FileConfig, flags: &SettingsArgs) -> Result<Settings> {
     if let Err(e) = link.validate() {
         bail!("[link]: {e}");
     }
+    let sim = SimConfig {
+        modem_ip: net.modem_ip,
+        ..file.sim.unwrap_or_default()
+    };
     Ok(Settings {
         modem,
         net,
         log_level,
         link,
         seed: flags.sim_seed.or(l.seed).unwrap_or(1),
-        sim: file.sim.unwrap_or_default(),
-        faults: file.fault,
+        sim,
+        faults: checked_faults(file.fault, origin.as_ref())?,
     })
+}
+
+/// A scheduled network loss must say how long it lasts: without `for_ms` it would end
+/// at once, which no one means.
+fn checked_faults(
+    faults: Vec<ScheduledFault>,
+    origin: Option<&Origin>,
+) -> Result<Vec<ScheduledFault>> {
+    for f in &faults {
+        if f.fault == (at7600_net::Fault::NetworkLost { for_ms: 0 }) {
+            let at = match origin {
+                Some(o) => {
+                    let value = f.at_ms.to_string();
+                    format!("{}, [[fault]]", o.at("fault", Some("at_ms"), Some(&value)))
+                }
+                None => "[[fault]]".into(),
+            };
+            bail!(
+                "{at}: a network-lost fault (at_ms = {}) needs for_ms, how long the network \
+                 stays lost in milliseconds (1 or more)",
+                f.at_ms
+            );
+        }
+    }
+    Ok(faults)
 }
 
 /// Status lines are 7-bit ASCII; CR, LF and quotes would break the host's parser.

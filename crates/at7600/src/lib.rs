@@ -17,4 +17,5 @@ pub mod replay;
 pub mod serial;
 pub mod stdio;
 pub mod tcp;
+pub mod trace;
 pub mod workers;

@@ -380,3 +380,27 @@ impl Port {
         self.read_until(until)
     }
 }
+
+/// A temporary config file holding `text` (removed when dropped).
+pub fn config_file(text: &str) -> tempfile::NamedTempFile {
+    let mut file = tempfile::NamedTempFile::new().expect("temp file");
+    file.write_all(text.as_bytes()).expect("write config");
+    file
+}
+
+/// `at7600 serve --stdio [--config FILE] EXTRA` with every standard stream piped and
+/// `RUST_LOG` unset, to adjust before spawning.
+pub fn stdio_command(config: Option<&Path>, extra: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_at7600"));
+    command.args(["serve", "--stdio"]);
+    if let Some(path) = config {
+        command.arg("--config").arg(path);
+    }
+    command
+        .args(extra)
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    command
+}

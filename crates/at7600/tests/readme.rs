@@ -1,0 +1,263 @@
+//! The README's first contact works as written: its picocom line, driven in tmux
+//! against a PTY modem and a loopback echo server, shows the tour's screen exactly, and
+//! its curl line injects the fault it describes. The same screen is also checked from
+//! the modem's bytes alone, with a minimal terminal, where picocom is not installed.
+mod common;
+
+use common::{show, Daemon, PtyDaemon};
+use std::io::{Read, Write};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const README: &str = include_str!("../../../README.md");
+
+/// The port the README's echo server listens on; tests put their own in its place.
+const README_PORT: &str = "8080";
+
+/// The fenced block that follows the first line containing `marker`.
+fn block_after(marker: &str, fence: &str) -> String {
+    let at = README
+        .find(marker)
+        .unwrap_or_else(|| panic!("README lacks {marker:?}"));
+    let rest = &README[at..];
+    let start = rest.find(fence).expect("a block") + fence.len();
+    let body = &rest[start..];
+    let end = body.find("\n```").expect("the block ends");
+    body[..end].trim_start_matches('\n').to_string()
+}
+
+/// The screen the README promises, with `port` in place of the README's.
+fn promised_screen(port: u16) -> String {
+    block_after("## A tour in three terminals", "```text").replace(README_PORT, &port.to_string())
+}
+
+/// What the host types in the tour, each with the screen it leads to: the promised
+/// screen up to where the next typed command's echo begins (all of it after the last).
+/// A payload typed after the `>` prompt goes with its command.
+struct Step {
+    line: String,
+    payload: Option<&'static str>,
+    screen: String,
+}
+
+fn steps(port: u16) -> Vec<Step> {
+    let screen = promised_screen(port);
+    let mut typed: Vec<(usize, &str)> = Vec::new();
+    let mut offset = 0;
+    for line in screen.split_inclusive('\n') {
+        if let Some(at) = line.find("AT") {
+            typed.push((offset + at, line[at..].trim_end()));
+        }
+        offset += line.len();
+    }
+    typed
+        .iter()
+        .enumerate()
+        .map(|(k, (_, line))| {
+            let end = typed.get(k + 1).map_or(screen.len(), |(at, _)| *at);
+            Step {
+                line: line.to_string(),
+                payload: line.starts_with("AT+CIPSEND").then_some("HELLO"),
+                screen: screen[..end].trim_end().to_string(),
+            }
+        })
+        .collect()
+}
+
+/// A loopback TCP echo server on a thread; its port.
+fn echo_server() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for mut s in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                while let Ok(n) = s.read(&mut buf) {
+                    if n == 0 || s.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+/// Bytes as a terminal shows them: CR back to the first column, LF down a line.
+fn render(bytes: &[u8]) -> String {
+    let mut lines: Vec<Vec<u8>> = vec![Vec::new()];
+    let mut col = 0;
+    for &b in bytes {
+        match b {
+            b'\r' => col = 0,
+            b'\n' => lines.push(vec![b' '; col]),
+            _ => {
+                let line = lines.last_mut().expect("a line");
+                if line.len() <= col {
+                    line.resize(col + 1, b' ');
+                }
+                line[col] = b;
+                col += 1;
+            }
+        }
+    }
+    let text: Vec<String> = lines
+        .iter()
+        .map(|l| String::from_utf8_lossy(l).trim_end().to_string())
+        .collect();
+    text.join("\n").trim_end().to_string()
+}
+
+/// Reads from `host` until what arrived, rendered, is `screen` (or, with a `>`
+/// prompt, ends with it); bounded.
+fn read_until_screen(host: &mut std::net::TcpStream, got: &mut Vec<u8>, screen: &str) {
+    let deadline = Instant::now() + common::WAIT;
+    let mut buf = [0u8; 4096];
+    host.set_read_timeout(Some(Duration::from_millis(100)))
+        .expect("timeout");
+    let done = |shown: &str| shown == screen || (screen == ">" && shown.ends_with('>'));
+    while !done(&render(got)) {
+        assert!(
+            Instant::now() < deadline,
+            "waited for the screen\n{screen}\ngot\n{}\n({})",
+            render(got),
+            show(got)
+        );
+        if let Ok(n) = host.read(&mut buf) {
+            assert!(n > 0, "the modem hung up");
+            got.extend_from_slice(&buf[..n]);
+        }
+    }
+}
+
+#[test]
+fn the_tour_screen_is_what_the_modem_sends() {
+    let port = echo_server();
+    let daemon = Daemon::start(&[]);
+    let mut host = daemon.modem().host;
+    let mut got = Vec::new();
+    for step in steps(port) {
+        host.write_all(format!("{}\r", step.line).as_bytes())
+            .expect("write");
+        if let Some(payload) = step.payload {
+            read_until_screen(&mut host, &mut got, ">");
+            host.write_all(payload.as_bytes()).expect("write");
+        }
+        read_until_screen(&mut host, &mut got, &step.screen);
+    }
+}
+
+/// tmux on its own server socket, killed when dropped.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn run(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .args(["-L", &self.socket])
+            .args(args)
+            .output()
+            .expect("tmux runs");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn screen(&self) -> String {
+        let text = self.run(&["capture-pane", "-p", "-t", "tour"]);
+        let lines: Vec<&str> = text.lines().map(str::trim_end).collect();
+        lines.join("\n").trim_end().to_string()
+    }
+
+    /// Waits (bounded) until the screen ends with `tail`.
+    fn wait_for(&self, tail: &str) -> String {
+        let deadline = Instant::now() + common::WAIT;
+        loop {
+            let screen = self.screen();
+            if screen.ends_with(tail) {
+                return screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "waited for {tail:?}; screen:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        self.run(&["kill-server"]);
+    }
+}
+
+/// Whether `program` runs here; CI installs it, so there its absence fails the test.
+fn installed(program: &str) -> bool {
+    let found = Command::new(program)
+        .arg("-h")
+        .output()
+        .is_ok_and(|o| o.status.code().is_some());
+    assert!(
+        found || std::env::var_os("CI").is_none(),
+        "{program} is not installed (.ci/run installs it)"
+    );
+    found
+}
+
+#[test]
+fn picocom_as_the_readme_says_shows_the_tour_and_curl_injects_its_fault() {
+    if !installed("picocom") || !installed("tmux") || !installed("curl") {
+        eprintln!("skipped: picocom, tmux and curl are needed");
+        return;
+    }
+    let port = echo_server();
+    let control = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let daemon = PtyDaemon::start(&["--control", &format!("127.0.0.1:{control}")]);
+    let picocom = block_after("## Talking to it", "```sh");
+    let picocom = picocom
+        .lines()
+        .find(|l| l.starts_with("picocom "))
+        .expect("a picocom line")
+        .split('#')
+        .next()
+        .expect("the command")
+        .trim()
+        .replace("./ttyAT0", &daemon.link.to_string_lossy());
+    let tmux = Tmux {
+        socket: format!("at7600-readme-{}", std::process::id()),
+    };
+    tmux.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        "tour",
+        "-x",
+        "100",
+        "-y",
+        "60",
+        &picocom,
+    ]);
+    for step in steps(port) {
+        tmux.run(&["send-keys", "-t", "tour", "-l", &step.line]);
+        tmux.run(&["send-keys", "-t", "tour", "Enter"]);
+        if let Some(payload) = step.payload {
+            tmux.wait_for(">");
+            tmux.run(&["send-keys", "-t", "tour", "-l", payload]);
+        }
+        tmux.wait_for(&step.screen);
+    }
+    assert_eq!(tmux.screen(), promised_screen(port));
+
+    let curl = block_after("Back in terminal 2", "```sh")
+        .replace("\\\n", " ")
+        .replace("127.0.0.1:7600", &format!("127.0.0.1:{control}"));
+    let out = Command::new("sh")
+        .args(["-c", &curl])
+        .output()
+        .expect("curl runs");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), r#"{"ok":true}"#);
+    tmux.wait_for("\n\n+IPCLOSE: 1,1");
+}

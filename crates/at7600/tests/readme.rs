@@ -261,3 +261,16 @@ fn picocom_as_the_readme_says_shows_the_tour_and_curl_injects_its_fault() {
     assert_eq!(String::from_utf8_lossy(&out.stdout), r#"{"ok":true}"#);
     tmux.wait_for("\n\n+IPCLOSE: 1,1");
 }
+
+#[test]
+fn the_modem_keeps_its_state_across_a_reopen_and_atz_resets_it() {
+    let daemon = PtyDaemon::start(&[]);
+    let port = common::Port::open(&daemon.link);
+    port.cmd("ATE0\r", "OK\\r\\n");
+    drop(port);
+    let port = common::Port::open(&daemon.link);
+    // Still no echo after the host closed and reopened the port.
+    assert_eq!(port.cmd("AT\r", "OK\\r\\n"), "\\r\\nOK\\r\\n");
+    port.cmd("ATZ\r", "OK\\r\\n");
+    assert_eq!(port.cmd("AT\r", "OK\\r\\n"), "AT\\r\\r\\nOK\\r\\n");
+}

@@ -160,6 +160,24 @@ pub struct ProbeArgs {
     /// Longest wait for one step's answer, in milliseconds.
     #[arg(long, default_value_t = 5000)]
     pub wait_ms: u64,
+    /// The report: text as the steps run, or at the end a JSON document or a JUnit
+    /// XML file (one test case per step) for CI systems.
+    #[arg(long, value_enum, default_value_t = ProbeFormat::Text)]
+    pub format: ProbeFormat,
+    /// Write the report here instead of standard output (the steps are still shown).
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// `probe --format`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProbeFormat {
+    /// One line per step as it runs.
+    Text,
+    /// One JSON object: counts and every step.
+    Json,
+    /// JUnit XML: a test suite per manual section, a test case per step.
+    Junit,
 }
 
 /// `at7600 serve`.

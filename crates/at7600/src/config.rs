@@ -254,28 +254,31 @@ pub fn resolve(file: FileConfig, flags: &SettingsArgs) -> Result<Settings> {
     let mut modem = ModemConfig::default();
     let mut net = NetConfig::default();
     let pick = |flag: &Option<String>, file: Option<String>| flag.clone().or(file);
+    let at = |flag: bool, section: &str, key: &str| source(origin.as_ref(), flag, section, key);
 
     let id = &mut modem.identity;
     let f = file.identity;
     if let Some(v) = pick(&flags.manufacturer, f.manufacturer) {
-        id.manufacturer = text("manufacturer", v)?;
+        id.manufacturer = text(
+            &at(flags.manufacturer.is_some(), "identity", "manufacturer"),
+            v,
+        )?;
     }
     if let Some(v) = pick(&flags.model, f.model) {
-        id.model = text("model", v)?;
+        id.model = text(&at(flags.model.is_some(), "identity", "model"), v)?;
     }
     if let Some(v) = pick(&flags.revision, f.revision) {
-        id.revision = text("revision", v)?;
+        id.revision = text(&at(flags.revision.is_some(), "identity", "revision"), v)?;
     }
     if let Some(v) = pick(&flags.imei, f.imei) {
-        id.imei = digits("imei", v, 15..=15)?;
+        id.imei = digits(&at(flags.imei.is_some(), "identity", "imei"), v, 15..=15)?;
     }
     if let Some(v) = pick(&flags.iccid, f.iccid) {
-        id.iccid = digits("iccid", v, 19..=20)?;
+        id.iccid = digits(&at(flags.iccid.is_some(), "identity", "iccid"), v, 19..=20)?;
     }
 
     let radio = &mut modem.radio;
     let f = file.radio;
-    let at = |flag: bool, section: &str, key: &str| source(origin.as_ref(), flag, section, key);
     if let Some(v) = flags.rssi.or(f.rssi) {
         if v > 31 && v != 99 {
             let at = at(flags.rssi.is_some(), "radio", "rssi");
@@ -300,10 +303,10 @@ pub fn resolve(file: FileConfig, flags: &SettingsArgs) -> Result<Settings> {
         radio.reg_status = v;
     }
     if let Some(v) = pick(&flags.operator, f.operator) {
-        radio.operator = text("operator", v)?;
+        radio.operator = text(&at(flags.operator.is_some(), "radio", "operator"), v)?;
     }
     if let Some(v) = pick(&flags.cpsi, f.cpsi) {
-        radio.cpsi = text("cpsi", v)?;
+        radio.cpsi = text(&at(flags.cpsi.is_some(), "radio", "cpsi"), v)?;
     }
 
     // `[sim] modem_ip` (documented since the simulated network came) says the same as
@@ -331,10 +334,20 @@ pub fn resolve(file: FileConfig, flags: &SettingsArgs) -> Result<Settings> {
     }
 
     if let Some(ms) = flags.escape_guard_ms.or(file.escape.guard_ms) {
-        modem.escape.guard = millis("escape guard", ms)?;
+        let from_flag = flags.escape_guard_ms.is_some();
+        let what = match from_flag {
+            true => "--escape-guard-ms".to_string(),
+            false => at(false, "escape", "guard_ms"),
+        };
+        modem.escape.guard = millis(&what, ms)?;
     }
     if let Some(ms) = flags.escape_gap_ms.or(file.escape.gap_ms) {
-        modem.escape.max_gap = millis("escape gap", ms)?;
+        let from_flag = flags.escape_gap_ms.is_some();
+        let what = match from_flag {
+            true => "--escape-gap-ms".to_string(),
+            false => at(false, "escape", "gap_ms"),
+        };
+        modem.escape.max_gap = millis(&what, ms)?;
     }
 
     let log_level = pick(&flags.log_level, file.log.level);
@@ -360,7 +373,11 @@ pub fn resolve(file: FileConfig, flags: &SettingsArgs) -> Result<Settings> {
         link.loss = v;
     }
     if let Err(e) = link.validate() {
-        bail!("[link]: {e}");
+        let place = match &origin {
+            Some(o) => format!("{}, [link]", o.at("link", None, None)),
+            None => "[link]".into(),
+        };
+        bail!("{place}: {e}");
     }
     let sim = SimConfig {
         modem_ip: net.modem_ip,
@@ -405,24 +422,28 @@ fn checked_faults(
 /// Status lines are 7-bit ASCII; CR, LF and quotes would break the host's parser.
 fn text(what: &str, v: String) -> Result<String> {
     if v.is_empty() || v.len() > 100 {
-        bail!("{what} must be 1-100 characters");
+        bail!("{what}: must be text of 1 to 100 characters");
     }
     if !v.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'"') {
-        bail!("{what} must be printable ASCII without quotes: {v:?}");
+        bail!("{what}: must be plain ASCII text without quotes or line breaks, not {v:?}");
     }
     Ok(v)
 }
 
 fn digits(what: &str, v: String, len: std::ops::RangeInclusive<usize>) -> Result<String> {
     if !len.contains(&v.len()) || !v.bytes().all(|b| b.is_ascii_digit()) {
-        bail!("{what} must be {}-{} digits: {v:?}", len.start(), len.end());
+        let count = match (len.start(), len.end()) {
+            (a, b) if a == b => format!("{a}"),
+            (a, b) => format!("{a} or {b}"),
+        };
+        bail!("{what}: must be {count} digits, not {v:?}");
     }
     Ok(v)
 }
 
 fn millis(what: &str, ms: u64) -> Result<Duration> {
     if !(1..=60_000).contains(&ms) {
-        bail!("{what} must be 1-60000 ms, not {ms}");
+        bail!("{what}: must be a number of milliseconds from 1 to 60000, not {ms}");
     }
     Ok(Duration::from_millis(ms))
 }

@@ -96,7 +96,10 @@ impl Driver {
                 });
             }
             Request::Fault(fault, reply) => {
-                tracing::info!(?fault, "fault from the control API");
+                tracing::info!(
+                    "fault from the control API: {}",
+                    crate::trace::describe_fault(&fault)
+                );
                 let _ = reply.send(self.net.inject(now, &fault, &mut self.modem));
             }
         }

@@ -55,9 +55,49 @@ pub fn quoted(bytes: &[u8]) -> String {
     format!("\"{}\"", c_string(bytes).replace('"', "\\\""))
 }
 
+/// A fault as a log line reads it: its kind and fields as in the config file
+/// (`network-lost for_ms=10000`), not a Rust debug dump.
+pub fn describe_fault(fault: &at7600_net::Fault) -> String {
+    use at7600_net::Fault;
+    let link = |l: &Option<u8>| match l {
+        Some(n) => format!(" link={n}"),
+        None => " (every link)".into(),
+    };
+    let opt = |name: &str, v: &Option<u8>| v.map(|v| format!(" {name}={v}")).unwrap_or_default();
+    match fault {
+        Fault::NetworkLost { for_ms } => format!("network-lost for_ms={for_ms}"),
+        Fault::PeerClose { link: l } => format!("peer-close{}", link(l)),
+        Fault::RefuseOpen => "refuse-open".into(),
+        Fault::TimeoutOpen => "timeout-open".into(),
+        Fault::DnsFailure => "dns-failure".into(),
+        Fault::Stall { link: l } => format!("stall{}", link(l)),
+        Fault::Radio { rssi, reg_status } => {
+            format!(
+                "radio{}{}",
+                opt("rssi", rssi),
+                opt("reg_status", reg_status)
+            )
+        }
+        Fault::Dtr { on } => format!("dtr {}", if *on { "on" } else { "off" }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::quoted;
+    use super::{describe_fault, quoted};
+    use at7600_net::Fault;
+
+    #[test]
+    fn faults_read_as_their_config_words() {
+        let f = |json: &str| describe_fault(&serde_json::from_str::<Fault>(json).unwrap());
+        assert_eq!(
+            f(r#"{"kind":"network-lost","for_ms":5}"#),
+            "network-lost for_ms=5"
+        );
+        assert_eq!(f(r#"{"kind":"peer-close","link":1}"#), "peer-close link=1");
+        assert_eq!(f(r#"{"kind":"stall"}"#), "stall (every link)");
+        assert_eq!(f(r#"{"kind":"radio","rssi":4}"#), "radio rssi=4");
+    }
 
     #[test]
     fn bytes_read_as_c_strings() {

@@ -143,3 +143,20 @@ fn the_example_config_lists_every_sim_key() {
         assert!(EXAMPLE.contains(key), "examples/at7600.toml misses {key}");
     }
 }
+
+#[test]
+fn a_bad_identity_names_its_line_or_its_flag() {
+    let (file, out) = refused("[identity]\nmodel = \"M\"\nimei = \"12\"\n", &[]);
+    let err = error_line(&file, &out);
+    assert!(
+        err.contains("line 3, [identity] imei: must be 15 digits"),
+        "{err}"
+    );
+    let (file, out) = refused("[escape]\ngap_ms = 5\n", &["--escape-gap-ms", "0"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--escape-gap-ms: must be a number of milliseconds"),
+        "{err}"
+    );
+    drop(file);
+}

@@ -65,3 +65,26 @@ fn info_lines_are_words_not_rust_debug_dumps() {
         assert!(!log.contains(dump), "{dump} in {log}");
     }
 }
+
+#[test]
+fn the_readmes_trace_sample_is_what_trace_prints() {
+    let readme = include_str!("../../../README.md");
+    let at = readme
+        .find("## Seeing what is on the line")
+        .expect("section");
+    let sample: Vec<&str> = readme[at..]
+        .lines()
+        .filter(|l| l.contains(" at7600::trace: "))
+        .collect();
+    assert_eq!(sample.len(), 2, "{sample:?}");
+    let log = log_of(&["--trace"], b"AT+CSQ\r");
+    // Everything after the timestamp is as shown.
+    let after_time = |l: &str| l.split_once(' ').map(|(_, rest)| rest.to_string());
+    let printed: Vec<Option<String>> = log
+        .lines()
+        .filter(|l| l.contains(" at7600::trace: "))
+        .map(after_time)
+        .collect();
+    let shown: Vec<Option<String>> = sample.into_iter().map(after_time).collect();
+    assert_eq!(printed, shown);
+}

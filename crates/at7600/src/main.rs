@@ -128,7 +128,6 @@ async fn serve(args: ServeArgs, settings: config::Settings) -> Result<()> {
                 .await
                 .with_context(|| format!("cannot listen on {addr} for the control API"))?;
             let bound = listener.local_addr()?;
-            tracing::info!(%bound, "control API");
             eprintln!("at7600: control API on http://{bound}");
             let registry = std::sync::Arc::new(control::Registry::default());
             tokio::spawn(control::serve(listener, registry.clone()));

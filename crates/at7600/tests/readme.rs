@@ -28,7 +28,7 @@ fn block_after(marker: &str, fence: &str) -> String {
 
 /// The screen the README promises, with `port` in place of the README's.
 fn promised_screen(port: u16) -> String {
-    block_after("## A tour in three terminals", "```text").replace(README_PORT, &port.to_string())
+    block_after("Terminal 3, the host", "```text").replace(README_PORT, &port.to_string())
 }
 
 /// What the host types in the tour, each with the screen it leads to: the promised
@@ -273,4 +273,37 @@ fn the_modem_keeps_its_state_across_a_reopen_and_atz_resets_it() {
     assert_eq!(port.cmd("AT\r", "OK\\r\\n"), "\\r\\nOK\\r\\n");
     port.cmd("ATZ\r", "OK\\r\\n");
     assert_eq!(port.cmd("AT\r", "OK\\r\\n"), "AT\\r\\r\\nOK\\r\\n");
+}
+
+#[test]
+fn the_tours_first_terminal_shows_what_serve_prints() {
+    let promised = block_after("Terminal 1, the modem with its control API", "```text");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut child = common::serve_command(["--pty", "./ttyAT0", "--control", "127.0.0.1:0"])
+        .current_dir(dir.path())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("daemon starts");
+    let ready = common::ready_line(&mut child);
+    let _ = child.kill();
+    let out = child.wait_with_output().expect("daemon ends");
+    let err = String::from_utf8_lossy(&out.stderr);
+    // Timestamps, ports and the PTY's number differ from run to run.
+    let normal = |line: &str| -> String {
+        let line = match line.split_once("Z ") {
+            Some((time, rest)) if time.starts_with("20") => rest.trim_start(),
+            _ => line,
+        };
+        line.split(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'])
+            .collect::<Vec<_>>()
+            .join("")
+    };
+    let seen: Vec<String> = err
+        .lines()
+        .filter(|l| !l.contains("DEBUG"))
+        .chain([ready.trim_end()])
+        .map(normal)
+        .collect();
+    let want: Vec<String> = promised.lines().map(normal).collect();
+    assert_eq!(seen[..want.len().min(seen.len())], want[..], "{err}{ready}");
 }

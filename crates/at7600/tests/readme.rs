@@ -185,6 +185,28 @@ impl Tmux {
     }
 }
 
+impl Tmux {
+    /// Waits (bounded) until the program in the pane has put its terminal in raw mode:
+    /// keys typed before that pass the terminal's line discipline, which turns Enter's
+    /// CR into LF.
+    fn wait_for_raw_mode(&self) {
+        let tty = self.run(&["display-message", "-p", "-t", "tour", "#{pane_tty}"]);
+        let deadline = Instant::now() + common::WAIT;
+        loop {
+            let out = Command::new("stty")
+                .args(["-F", tty.trim(), "-a"])
+                .output()
+                .expect("stty runs");
+            let modes = String::from_utf8_lossy(&out.stdout);
+            if modes.split_whitespace().any(|m| m == "-icanon") {
+                return;
+            }
+            assert!(Instant::now() < deadline, "never raw: {modes}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
 impl Drop for Tmux {
     fn drop(&mut self) {
         self.run(&["kill-server"]);
@@ -240,6 +262,7 @@ fn picocom_as_the_readme_says_shows_the_tour_and_curl_injects_its_fault() {
         "60",
         &picocom,
     ]);
+    tmux.wait_for_raw_mode();
     for step in steps(port) {
         tmux.run(&["send-keys", "-t", "tour", "-l", &step.line]);
         tmux.run(&["send-keys", "-t", "tour", "Enter"]);

@@ -185,7 +185,7 @@ pub enum ProbeFormat {
 pub struct ServeArgs {
     /// Offer one modem on a new PTY, with a symlink to it at PATH [default: ./ttyAT0].
     /// The modem keeps its state while the port is closed and reopened, as a module
-    /// does; ATZ or the control API resets what a host changed.
+    /// does; ATZ resets its settings, a restart of the daemon the whole modem.
     #[arg(long, value_name = "PATH", help_heading = "Front end", num_args = 0..=1, default_missing_value = "./ttyAT0",
           conflicts_with_all = ["stdio", "tcp", "serial"])]
     pub pty: Option<PathBuf>,

@@ -71,7 +71,9 @@ impl Progress {
     fn begin(&mut self, section: &str, sent: &str) {
         let sent = if sent.is_empty() { "(waiting)" } else { sent };
         let first = format!("{section:<7}{:<7}", "");
-        let _ = write!(self.out, "{}", wrap(&first, sent).trim_end_matches('\n'));
+        // Room for " ... FAIL" after the last piece.
+        let text = wrap_to(COLUMNS - RESULT_WIDTH, &first, sent);
+        let _ = write!(self.out, "{}", text.trim_end_matches('\n'));
         let _ = write!(self.out, " ...");
         let _ = self.out.flush();
     }
@@ -101,13 +103,21 @@ impl Progress {
     }
 }
 
+/// What [`Progress::end`] adds to a step's last line: " ... FAIL".
+const RESULT_WIDTH: usize = 9;
+
 /// `text` after `first` on lines of at most [`COLUMNS`], continued under [`INDENT`].
 fn wrap(first: &str, text: &str) -> String {
+    wrap_to(COLUMNS, first, text)
+}
+
+/// `text` after `first` on lines of at most `columns`, continued under [`INDENT`].
+fn wrap_to(columns: usize, first: &str, text: &str) -> String {
     let mut out = String::new();
     let mut head = first.to_string();
     let mut rest: Vec<char> = text.chars().collect();
     loop {
-        let room = COLUMNS.saturating_sub(head.chars().count()).max(10);
+        let room = columns.saturating_sub(head.chars().count()).max(10);
         let take = room.min(rest.len());
         let piece: String = rest.drain(..take).collect();
         out.push_str(&head);
@@ -712,7 +722,21 @@ fn junit(rows: &[Row]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::glob;
+    use super::{glob, wrap_to, COLUMNS, RESULT_WIDTH};
+
+    #[test]
+    fn a_long_step_wraps_with_room_for_its_result() {
+        let sent = "x".repeat(300);
+        let text = wrap_to(COLUMNS - RESULT_WIDTH, "6.2.1         ", &sent);
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines.len() > 3);
+        for line in &lines {
+            assert!(line.chars().count() + RESULT_WIDTH <= COLUMNS, "{line}");
+        }
+        assert!(lines[1].starts_with("              x"));
+        // Nothing lost in the wrapping.
+        assert_eq!(text.matches('x').count(), sent.len());
+    }
 
     #[test]
     fn star_matches_a_value_but_not_an_escape() {

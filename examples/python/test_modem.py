@@ -13,14 +13,19 @@ def command(port, line, until=b"OK\r\n"):
 
 
 def echo_server():
-    """A loopback TCP echo server on a thread; its port."""
+    """A loopback TCP echo server on threads, one per connection, for as long as the
+    tests run; its port."""
     listener = socket.create_server(("127.0.0.1", 0))
 
-    def serve():
-        conn, _ = listener.accept()
+    def echo(conn):
         with conn:
             while data := conn.recv(4096):
                 conn.sendall(data)
+
+    def serve():
+        while True:
+            conn, _ = listener.accept()
+            threading.Thread(target=echo, args=(conn,), daemon=True).start()
 
     threading.Thread(target=serve, daemon=True).start()
     return listener.getsockname()[1]

@@ -180,10 +180,13 @@ impl Session {
             match self.host.read(&mut buf) {
                 Ok(0) => panic!("modem closed; got {:?}", show(&got)),
                 Ok(n) => got.extend_from_slice(&buf[..n]),
+                // A signal landing during the read (EINTR) is no answer either: read on.
                 Err(e)
                     if matches!(
                         e.kind(),
-                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                        std::io::ErrorKind::WouldBlock
+                            | std::io::ErrorKind::TimedOut
+                            | std::io::ErrorKind::Interrupted
                     ) => {}
                 Err(e) => panic!("read failed: {e}"),
             }

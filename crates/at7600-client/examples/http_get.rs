@@ -1,6 +1,6 @@
 //! HTTP GET of a page through the module.
 //!
-//! `cargo run -p at7600-client --example http_get -- tcp:127.0.0.1:7600 127.0.0.1:8080 /`
+//! `cargo run -p at7600-client --example http_get -- tcp:127.0.0.1:7700 127.0.0.1:8080 /`
 
 #[path = "common/line.rs"]
 mod line;

@@ -1,6 +1,6 @@
 //! A server on the module: accepts one connection, greets it, echoes one read.
 //!
-//! `cargo run -p at7600-client --example server_accept -- tcp:127.0.0.1:7600 8080`
+//! `cargo run -p at7600-client --example server_accept -- tcp:127.0.0.1:7700 8080`
 //! then e.g. `nc 127.0.0.1 8080` (the daemon's servers listen on its --server-bind).
 
 #[path = "common/line.rs"]

@@ -1,7 +1,7 @@
 //! TCP echo client: sends bytes through the module to an echo server and checks that
 //! the same bytes come back.
 //!
-//! `cargo run -p at7600-client --example tcp_echo -- tcp:127.0.0.1:7600 127.0.0.1:7 [BYTES]`
+//! `cargo run -p at7600-client --example tcp_echo -- tcp:127.0.0.1:7700 127.0.0.1:7 [BYTES]`
 
 #[path = "common/line.rs"]
 mod line;

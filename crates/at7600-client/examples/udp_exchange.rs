@@ -1,6 +1,6 @@
 //! UDP exchange: one datagram to a peer, one answer back.
 //!
-//! `cargo run -p at7600-client --example udp_exchange -- tcp:127.0.0.1:7600 127.0.0.1:5555 5000`
+//! `cargo run -p at7600-client --example udp_exchange -- tcp:127.0.0.1:7700 127.0.0.1:5555 5000`
 
 #[path = "common/line.rs"]
 mod line;

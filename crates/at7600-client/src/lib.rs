@@ -44,14 +44,14 @@
 //! # }
 //! ```
 //!
-//! Against the real thing (`at7600 serve --tcp 127.0.0.1:7600`, or a serial port):
+//! Against the real thing (`at7600 serve --tcp 127.0.0.1:7700`, or a serial port):
 //!
 //! ```no_run
 //! use at7600_client::{Config, Modem, TcpStream};
 //! use tokio::io::{AsyncReadExt, AsyncWriteExt};
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! let line = tokio::net::TcpStream::connect("127.0.0.1:7600").await?;
+//! let line = tokio::net::TcpStream::connect("127.0.0.1:7700").await?;
 //! let modem = Modem::open(line, Config::default()).await?;
 //! modem.net_open().await?;
 //! let mut stream = TcpStream::connect(&modem, "127.0.0.1", 8080).await?;

@@ -1,7 +1,8 @@
 //! Link shaping for the real network, without root and without `tc`: a sans-IO delay
 //! line between the core and the backend. Sends wait for the uplink (bandwidth) and
-//! half a round trip, received data for the downlink and half a round trip; a
-//! connection attempt waits for the radio bearer (setup delay). Order is kept in each
+//! half a round trip, received data for the downlink and half a round trip; the
+//! attach (AT+NETOPEN) and each connection attempt wait for the radio bearer (setup
+//! delay). Order is kept in each
 //! direction, so the backend sees commands, and the core events, in the order issued.
 //!
 //! Loss on a real TCP connection is shown as one retransmission timeout of extra delay
@@ -127,6 +128,9 @@ impl Shaper {
                 at
             }
             NetCommand::Open { .. } => now + self.profile.setup() + self.one_way(),
+            // AT+NETOPEN brings the bearer up: the same setup delay as on the simulated
+            // network, so a profile means the same thing on both.
+            NetCommand::Attach => now + self.profile.setup(),
             _ => now,
         };
         self.up.push_back((at.max(last), cmd));

@@ -59,6 +59,91 @@ pub struct FileConfig {
     /// `[timing]`
     #[serde(default)]
     pub timing: TimingFile,
+    /// The file this came from and its text, to say where a bad value is.
+    #[serde(skip)]
+    pub origin: Option<Origin>,
+}
+
+/// A config file's path and text, kept for error messages that name the line.
+#[derive(Debug, Clone, Default)]
+pub struct Origin {
+    /// The path as given.
+    pub path: std::path::PathBuf,
+    /// The whole file.
+    pub text: String,
+}
+
+impl Origin {
+    /// The 1-based line of `[section]` (or `[[section]]`) itself when `key` is None,
+    /// else of the first `key = value` inside it (any value when `value` is None).
+    fn line(&self, section: &str, key: Option<&str>, value: Option<&str>) -> Option<usize> {
+        let mut inside = false;
+        for (n, line) in self.text.lines().enumerate() {
+            let line = line.trim();
+            if line.starts_with('[') {
+                let name = line.trim_matches(|c| c == '[' || c == ']').trim();
+                inside = name == section;
+                if inside && key.is_none() {
+                    return Some(n + 1);
+                }
+            } else if let (true, Some(key), Some((k, v))) = (inside, key, line.split_once('=')) {
+                if k.trim() == key && value.is_none_or(|want| v.trim() == want) {
+                    return Some(n + 1);
+                }
+            }
+        }
+        None
+    }
+
+    /// "FILE line N" (or just "FILE") for what [`Origin::line`] finds.
+    fn at(&self, section: &str, key: Option<&str>, value: Option<&str>) -> String {
+        match self.line(section, key, value) {
+            Some(n) => format!("{} line {n}", self.path.display()),
+            None => self.path.display().to_string(),
+        }
+    }
+
+    /// "FILE line N, [section] key".
+    fn place(&self, section: &str, key: &str) -> String {
+        format!("{}, [{section}] {key}", self.at(section, Some(key), None))
+    }
+}
+
+/// Where a value came from, for an error message: its flag when one was given, else
+/// its place in the config file.
+fn source(origin: Option<&Origin>, from_flag: bool, section: &str, key: &str) -> String {
+    match origin {
+        Some(o) if !from_flag => o.place(section, key),
+        _ if from_flag => format!("--{}", key.replace('_', "-")),
+        _ => format!("[{section}] {key}"),
+    }
+}
+
+/// Serde's words for Rust types, in the words of someone writing a config file.
+fn user_words(message: &str) -> String {
+    [
+        ("expected u8", "expected a whole number from 0 to 255"),
+        ("expected u16", "expected a whole number from 0 to 65535"),
+        (
+            "expected u32",
+            "expected a whole number from 0 to 4294967295",
+        ),
+        ("expected u64", "expected a whole number, 0 or more"),
+        ("expected usize", "expected a whole number, 0 or more"),
+        ("expected f64", "expected a number"),
+        ("expected a boolean", "expected true or false"),
+        (
+            "invalid IPv4 address syntax",
+            "not an IPv4 address (like 10.0.0.1)",
+        ),
+        ("expected a borrowed string", "expected text in quotes"),
+        ("expected a string", "expected text in quotes"),
+        ("invalid type: integer", "a number"),
+        ("invalid type: string", "text"),
+        ("invalid value: integer", "the number"),
+    ]
+    .iter()
+    .fold(message.to_string(), |m, (rust, user)| m.replace(rust, user))
 }
 
 /// `[policy]` of the config file: rules as `CIDR[:PORT[-PORT]]` (see `docs/network.md`).
@@ -233,7 +318,36 @@ impl FileConfig {
     pub fn load(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read config file {}", path.display()))?;
-        toml::from_str(&text).with_context(|| format!("bad config file {}", path.display()))
+        let mut file: FileConfig = toml::from_str(&text).map_err(|e| {
+            // toml's message names the line and column and shows it; only the type
+            // names need translating.
+            anyhow::anyhow!(
+                "bad config file {}: {}",
+                path.display(),
+                user_words(&e.to_string())
+            )
+        })?;
+        file.origin = Some(Origin {
+            path: path.to_path_buf(),
+            text,
+        });
+        Ok(file)
+    }
+
+    /// Refuses what only one network uses when the other is chosen: a `[sim]` section
+    /// with the real network would be silently ignored.
+    pub fn check_network(&self, simulated: bool) -> Result<()> {
+        if self.sim.is_some() && !simulated {
+            let at = match &self.origin {
+                Some(o) => o.at("sim", None, None),
+                None => "the config file".into(),
+            };
+            bail!(
+                "{at}: a [sim] section describes the simulated network, but the daemon \
+                 runs on the real one; add --network sim, or remove the section"
+            );
+        }
+        Ok(())
     }
 }
 
@@ -241,46 +355,75 @@ impl FileConfig {
 pub fn resolve(file: FileConfig, flags: &SettingsArgs) -> Result<Settings> {
     let mut modem = ModemConfig::default();
     let mut net = NetConfig::default();
+    let origin = file.origin.clone();
     let pick = |flag: &Option<String>, file: Option<String>| flag.clone().or(file);
+    let at = |flag: bool, section: &str, key: &str| source(origin.as_ref(), flag, section, key);
 
     let id = &mut modem.identity;
     let f = &file.identity;
     if let Some(v) = pick(&flags.manufacturer, f.manufacturer.clone()) {
-        id.manufacturer = text("manufacturer", v)?;
+        id.manufacturer = text(
+            &at(flags.manufacturer.is_some(), "identity", "manufacturer"),
+            v,
+        )?;
     }
     if let Some(v) = pick(&flags.model, f.model.clone()) {
-        id.model = text("model", v)?;
+        id.model = text(&at(flags.model.is_some(), "identity", "model"), v)?;
     }
     if let Some(v) = pick(&flags.revision, f.revision.clone()) {
-        id.revision = text("revision", v)?;
+        id.revision = text(&at(flags.revision.is_some(), "identity", "revision"), v)?;
     }
     if let Some(v) = pick(&flags.imei, f.imei.clone()) {
-        id.imei = digits("imei", v, 15..=15)?;
+        id.imei = digits(&at(flags.imei.is_some(), "identity", "imei"), v, 15..=15)?;
     }
     if let Some(v) = pick(&flags.iccid, f.iccid.clone()) {
-        id.iccid = digits("iccid", v, 19..=20)?;
+        id.iccid = digits(&at(flags.iccid.is_some(), "identity", "iccid"), v, 19..=20)?;
     }
 
     let radio = &mut modem.radio;
     let f = &file.radio;
     if let Some(v) = flags.rssi.or(f.rssi) {
-        radio.rssi = rssi(v)?;
+        radio.rssi = rssi(v)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", at(flags.rssi.is_some(), "radio", "rssi")))?;
     }
     if let Some(v) = flags.ber.or(f.ber) {
-        radio.ber = ber(v)?;
+        radio.ber = ber(v)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", at(flags.ber.is_some(), "radio", "ber")))?;
     }
     if let Some(v) = flags.reg_status.or(f.reg_status) {
-        radio.reg_status = reg_status(v)?;
+        radio.reg_status = reg_status(v).map_err(|e| {
+            anyhow::anyhow!(
+                "{}: {e}",
+                at(flags.reg_status.is_some(), "radio", "reg_status")
+            )
+        })?;
     }
     if let Some(v) = pick(&flags.operator, f.operator.clone()) {
-        radio.operator = text("operator", v)?;
+        radio.operator = text(&at(flags.operator.is_some(), "radio", "operator"), v)?;
     }
     if let Some(v) = pick(&flags.cpsi, f.cpsi.clone()) {
-        radio.cpsi = text("cpsi", v)?;
+        radio.cpsi = text(&at(flags.cpsi.is_some(), "radio", "cpsi"), v)?;
     }
 
-    if let Some(ip) = flags.ip_address.or(file.network.ip_address) {
-        net.modem_ip = ip;
+    // `[sim] modem_ip` (documented since the simulated network came) says the same as
+    // `[network] ip_address`: either sets the address, both must agree; a flag wins.
+    let sim_ip = file
+        .sim
+        .as_ref()
+        .map(|s| s.modem_ip)
+        .filter(|ip| *ip != NetConfig::default().modem_ip);
+    match (flags.ip_address, file.network.ip_address, sim_ip) {
+        (Some(ip), _, _) | (None, Some(ip), None) | (None, None, Some(ip)) => net.modem_ip = ip,
+        (None, Some(a), Some(b)) if a == b => net.modem_ip = a,
+        (None, Some(a), Some(b)) => {
+            let o = origin.as_ref();
+            bail!(
+                "{} is {a} but {} is {b}: both set the address AT+IPADDR reports; keep one",
+                source(o, false, "network", "ip_address"),
+                source(o, false, "sim", "modem_ip")
+            );
+        }
+        (None, None, None) => {}
     }
     modem.network.ip_address = net.modem_ip;
     if let Some(ip) = flags.server_bind.or(file.network.server_bind) {
@@ -288,10 +431,20 @@ pub fn resolve(file: FileConfig, flags: &SettingsArgs) -> Result<Settings> {
     }
 
     if let Some(ms) = flags.escape_guard_ms.or(file.escape.guard_ms) {
-        modem.escape.guard = millis("escape guard", ms)?;
+        let from_flag = flags.escape_guard_ms.is_some();
+        let what = match from_flag {
+            true => "--escape-guard-ms".to_string(),
+            false => at(false, "escape", "guard_ms"),
+        };
+        modem.escape.guard = millis(&what, ms)?;
     }
     if let Some(ms) = flags.escape_gap_ms.or(file.escape.gap_ms) {
-        modem.escape.max_gap = millis("escape gap", ms)?;
+        let from_flag = flags.escape_gap_ms.is_some();
+        let what = match from_flag {
+            true => "--escape-gap-ms".to_string(),
+            false => at(false, "escape", "gap_ms"),
+        };
+        modem.escape.max_gap = millis(&what, ms)?;
     }
 
     timing(&mut modem, &file.timing, flags.timing.as_deref())?;
@@ -324,12 +477,19 @@ pub fn resolve(file: FileConfig, flags: &SettingsArgs) -> Result<Settings> {
         link.loss = v;
     }
     if let Err(e) = link.validate() {
-        bail!("[link]: {e}");
+        let place = match &origin {
+            Some(o) => format!("{}, [link]", o.at("link", None, None)),
+            None => "[link]".into(),
+        };
+        bail!("{place}: {e}");
     }
     let mut control = control_options(file.control, flags)?;
     net.policy = policy(file.policy, flags)?;
     control.own = net.policy.own.clone();
-    let mut sim = file.sim.unwrap_or_default();
+    let mut sim = SimConfig {
+        modem_ip: net.modem_ip,
+        ..file.sim.unwrap_or_default()
+    };
     sim.policy = net.policy.clone();
     for f in &file.fault {
         if let Err(e) = f.fault.validate() {
@@ -344,8 +504,33 @@ pub fn resolve(file: FileConfig, flags: &SettingsArgs) -> Result<Settings> {
         link,
         seed: flags.sim_seed.or(l.seed).unwrap_or(1),
         sim,
-        faults: file.fault,
+        faults: checked_faults(file.fault, origin.as_ref())?,
     })
+}
+
+/// A scheduled network loss must say how long it lasts: without `for_ms` it would end
+/// at once, which no one means.
+fn checked_faults(
+    faults: Vec<ScheduledFault>,
+    origin: Option<&Origin>,
+) -> Result<Vec<ScheduledFault>> {
+    for f in &faults {
+        if f.fault == (at7600_net::Fault::NetworkLost { for_ms: 0 }) {
+            let at = match origin {
+                Some(o) => {
+                    let value = f.at_ms.to_string();
+                    format!("{}, [[fault]]", o.at("fault", Some("at_ms"), Some(&value)))
+                }
+                None => "[[fault]]".into(),
+            };
+            bail!(
+                "{at}: a network-lost fault (at_ms = {}) needs for_ms, how long the network \
+                 stays lost in milliseconds (1 or more)",
+                f.at_ms
+            );
+        }
+    }
+    Ok(faults)
 }
 
 /// `--timing` over `[timing]`: the "module" profile also boots like a module (its
@@ -572,21 +757,21 @@ fn limit(what: &str, v: usize, range: std::ops::RangeInclusive<usize>) -> Result
 
 fn rssi(v: u8) -> Result<u8> {
     if v > 31 && v != 99 {
-        bail!("rssi must be 0-31 or 99, not {v}");
+        bail!("the signal must be a number from 0 to 31, or 99 for unknown, not {v}");
     }
     Ok(v)
 }
 
 fn ber(v: u8) -> Result<u8> {
     if v > 7 && v != 99 {
-        bail!("ber must be 0-7 or 99, not {v}");
+        bail!("the bit error rate must be a number from 0 to 7, or 99 for unknown, not {v}");
     }
     Ok(v)
 }
 
 fn reg_status(v: u8) -> Result<u8> {
     if v > 5 {
-        bail!("reg_status must be 0-5, not {v}");
+        bail!("the registration status must be a number from 0 to 5, not {v}");
     }
     Ok(v)
 }
@@ -595,10 +780,10 @@ fn reg_status(v: u8) -> Result<u8> {
 fn text<S: AsRef<str>>(what: &str, v: S) -> Result<S> {
     let t = v.as_ref();
     if t.is_empty() || t.len() > 100 {
-        bail!("{what} must be 1-100 characters");
+        bail!("{what}: must be text of 1 to 100 characters");
     }
     if !t.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'"') {
-        bail!("{what} must be printable ASCII without quotes: {t:?}");
+        bail!("{what}: must be plain ASCII text without quotes or line breaks, not {t:?}");
     }
     Ok(v)
 }
@@ -606,7 +791,11 @@ fn text<S: AsRef<str>>(what: &str, v: S) -> Result<S> {
 fn digits<S: AsRef<str>>(what: &str, v: S, len: std::ops::RangeInclusive<usize>) -> Result<S> {
     let t = v.as_ref();
     if !len.contains(&t.len()) || !t.bytes().all(|b| b.is_ascii_digit()) {
-        bail!("{what} must be {}-{} digits: {t:?}", len.start(), len.end());
+        let count = match (len.start(), len.end()) {
+            (a, b) if a == b => format!("{a}"),
+            (a, b) => format!("{a} or {b}"),
+        };
+        bail!("{what}: must be {count} digits, not {t:?}");
     }
     Ok(v)
 }
@@ -617,7 +806,7 @@ const GUARD_RANGE: std::ops::RangeInclusive<Duration> =
 
 fn millis(what: &str, ms: u64) -> Result<Duration> {
     if !(1..=60_000).contains(&ms) {
-        bail!("{what} must be 1-60000 ms, not {ms}");
+        bail!("{what}: must be a number of milliseconds from 1 to 60000, not {ms}");
     }
     Ok(Duration::from_millis(ms))
 }

@@ -138,7 +138,7 @@ pub async fn start(
     } else {
         ""
     };
-    tracing::info!(%bound, token = options.token.is_some(), "control API");
+    tracing::debug!(%bound, token = options.token.is_some(), "control API");
     eprintln!("at7600: control API on http://{bound}{auth}");
     let registry = Arc::new(Registry::default());
     let own = options.own.add(bound);

@@ -4,7 +4,7 @@
 use crate::cli::{CtlAction, CtlArgs};
 use anyhow::{bail, Context, Result};
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::time::Duration;
 
 const TIMEOUT: Duration = Duration::from_secs(5);
@@ -28,18 +28,38 @@ pub fn run(args: &CtlArgs) -> Result<()> {
         .token
         .clone()
         .or_else(|| std::env::var(crate::config::TOKEN_ENV).ok());
-    let (status, text) = request(
-        args.control,
-        token.as_deref(),
-        method,
-        &path,
-        body.as_deref(),
-    )?;
+    // A name such as localhost may resolve to ::1 and 127.0.0.1: the first that
+    // answers is the daemon.
+    let mut answer = Err(anyhow::anyhow!("no address to try"));
+    for addr in control_addresses(&args.control)? {
+        answer = request(addr, token.as_deref(), method, &path, body.as_deref());
+        if answer.is_ok() {
+            break;
+        }
+    }
+    let (status, text) = answer?;
     println!("{}", text.trim_end());
     if !(200..300).contains(&status) {
         bail!("the daemon answered {status}");
     }
     Ok(())
+}
+
+/// `--control` / `AT7600_CONTROL`: `HOST:PORT`, where HOST is a name or an address
+/// (`localhost:7600`, `127.0.0.1:7600`, `[::1]:7600`); every address it resolves to.
+pub fn control_addresses(given: &str) -> Result<Vec<SocketAddr>> {
+    let addrs: Vec<SocketAddr> = given
+        .to_socket_addrs()
+        .with_context(|| {
+            format!(
+                "the control address {given:?} is not a reachable HOST:PORT (e.g. 127.0.0.1:7600)"
+            )
+        })?
+        .collect();
+    if addrs.is_empty() {
+        bail!("the control address {given:?} resolves to no address");
+    }
+    Ok(addrs)
 }
 
 /// One request, with the bearer token if given; returns the status code and the body.

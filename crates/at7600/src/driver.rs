@@ -5,6 +5,7 @@
 use crate::control::{Registry, Request, View};
 use crate::netstack::{NetSpec, NetStack};
 use crate::record::{Core, Recorder};
+use crate::trace::Trace;
 use at7600_core::{Input, Modem, ModemConfig};
 use std::future::Future;
 use std::pin::Pin;
@@ -50,6 +51,8 @@ pub struct Driver {
     epoch: Instant,
     /// Bytes went to the host since its last completed flush.
     unflushed: bool,
+    /// The AT traffic trace's hook (`--trace`): host bytes as they are read and written.
+    trace: Trace,
 }
 
 impl Driver {
@@ -73,6 +76,7 @@ impl Driver {
             control,
             epoch: Instant::now(),
             unflushed: false,
+            trace: Trace::new(),
         }
     }
 
@@ -106,7 +110,10 @@ impl Driver {
                 });
             }
             Request::Fault(fault, reply) => {
-                tracing::info!(?fault, "fault from the control API");
+                tracing::info!(
+                    "fault from the control API: {}",
+                    crate::trace::describe_fault(&fault)
+                );
                 let _ = reply.send(self.net.inject(now, &fault, &mut self.modem));
             }
         }
@@ -198,6 +205,7 @@ impl Driver {
                 read = read_some(&mut reader), if want_read => match read {
                     Ok(bytes) if bytes.is_empty() => return Stop::HostClosed,
                     Ok(bytes) => {
+                        self.trace.host_in(&bytes);
                         let now = self.now();
                         self.modem.handle_host(now, &bytes);
                     }
@@ -213,6 +221,7 @@ impl Driver {
                     Ok(Some(0)) => return Stop::HostClosed,
                     Ok(Some(n)) => {
                         self.unflushed = true;
+                        self.trace.host_out(&self.modem.host_output()[..n]);
                         let now = self.now();
                         self.modem.consume_host_output(now, n);
                     }
@@ -280,6 +289,8 @@ impl Driver {
             match Pin::new(&mut *writer).poll_write(&mut cx, out) {
                 Poll::Ready(Ok(0)) => return Err(()),
                 Poll::Ready(Ok(n)) => {
+                    self.trace
+                        .host_out(&self.modem.host_output_contiguous()[..n]);
                     let now = self.now();
                     self.modem.consume_host_output(now, n);
                 }
@@ -330,6 +341,7 @@ impl Driver {
                 match writer.write(self.modem.host_output()).await {
                     Ok(0) | Err(_) => break,
                     Ok(n) => {
+                        self.trace.host_out(&self.modem.host_output()[..n]);
                         let now = self.now();
                         self.modem.consume_host_output(now, n);
                     }

@@ -18,4 +18,5 @@ pub mod replay;
 pub mod serial;
 pub mod stdio;
 pub mod tcp;
+pub mod trace;
 pub mod workers;

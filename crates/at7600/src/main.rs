@@ -2,29 +2,48 @@
 #![warn(missing_docs)]
 
 use anyhow::{Context, Result};
-use at7600::cli::{Cli, Command, NetworkKind, ServeArgs};
+use at7600::cli::{Cli, Command, Generated, LogFormat, NetworkKind, ServeArgs};
 use at7600::netstack::{Backend, NetSpec};
 use at7600::workers::Workers;
 use at7600::{config, control, ctl, probe, pty, replay, serial, stdio, tcp};
 use at7600_net::RealNetwork;
-use clap::Parser;
+use clap::{CommandFactory, Parser};
+use std::io::IsTerminal;
 use std::path::PathBuf;
+use std::process::ExitCode;
 use tokio::sync::watch;
 use tracing_subscriber::EnvFilter;
 
-fn main() -> Result<()> {
+/// A user's mistake (bad flag value, unreachable daemon, bad config) is one line on
+/// standard error and exit code 2 — never a backtrace, whatever RUST_BACKTRACE says.
+fn main() -> ExitCode {
+    match run() {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("at7600: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run() -> Result<ExitCode> {
     let args = match Cli::parse().command {
         Command::Serve(args) => *args,
-        Command::Ctl(args) => return ctl::run(&args),
+        Command::Ctl(args) => return ctl::run(&args).map(|()| ExitCode::SUCCESS),
         Command::Probe(args) => {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
                 .context("cannot start the async runtime")?;
             let code = runtime.block_on(probe::run(args))?;
-            std::process::exit(code);
+            return Ok(ExitCode::from(u8::try_from(code).unwrap_or(1)));
         }
-        Command::Replay(args) => std::process::exit(replay::run(&args.file)),
+        Command::Replay(args) => {
+            return Ok(ExitCode::from(
+                u8::try_from(replay::run(&args.file)).unwrap_or(2),
+            ))
+        }
+        Command::Generate(args) => return generate(&args.what).map(|()| ExitCode::SUCCESS),
     };
     // clap waives `requires` when a conflicting front end (--tcp, ...) is given.
     if args.serial.is_none() && (args.baud.is_some() || args.rtscts) {
@@ -34,8 +53,9 @@ fn main() -> Result<()> {
         Some(path) => config::FileConfig::load(path)?,
         None => config::FileConfig::default(),
     };
+    file.check_network(args.network == NetworkKind::Sim)?;
     let settings = config::resolve(file, &args.settings)?;
-    init_logging(settings.log_level.as_deref())?;
+    init_logging(settings.log_level.as_deref(), args.trace, args.log_format)?;
     raise_descriptor_limit();
     // One thread for the front end, the control API and signals; a single modem lives
     // here too, with its links (no thread hops per exchange). Fleets run their modems on
@@ -48,21 +68,44 @@ fn main() -> Result<()> {
     // Blocking-pool work still running (a name lookup in getaddrinfo, say) must not keep
     // a daemon that was told to stop alive: dropping the runtime would wait for it.
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));
-    result
+    result?;
+    Ok(ExitCode::SUCCESS)
 }
 
-/// Logs go to stderr (stdout belongs to the ready line, or to the modem with --stdio).
-fn init_logging(level: Option<&str>) -> Result<()> {
-    let filter = match level {
-        Some(level) => {
-            EnvFilter::try_new(level).with_context(|| format!("bad log level {level:?}"))?
+/// `at7600 generate`: completions or the man page, from the CLI definition itself.
+fn generate(what: &Generated) -> Result<()> {
+    let mut command = Cli::command();
+    let mut out = std::io::stdout().lock();
+    match what {
+        Generated::Completions { shell } => {
+            clap_complete::generate(*shell, &mut command, "at7600", &mut out);
         }
+        Generated::Man => clap_mangen::Man::new(command)
+            .render(&mut out)
+            .context("cannot write the man page")?,
+    }
+    Ok(())
+}
+
+/// Logs go to stderr (stdout belongs to the ready line, or to the modem with --stdio),
+/// coloured only when stderr is a terminal. `trace` adds the AT traffic trace.
+fn init_logging(level: Option<&str>, trace: bool, format: LogFormat) -> Result<()> {
+    let mut filter = match level {
+        Some(level) => EnvFilter::try_new(level)
+            .with_context(|| format!("bad log level {level:?} (e.g. info, debug, at7600=debug)"))?,
         None => EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
     };
-    tracing_subscriber::fmt()
+    if trace {
+        let directive = format!("{}=debug", at7600::trace::TARGET);
+        filter = filter.add_directive(directive.parse().context("trace directive")?);
+    }
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).init(),
+        LogFormat::Json => builder.json().init(),
+    }
     Ok(())
 }
 
@@ -80,7 +123,14 @@ async fn serve(args: ServeArgs, settings: config::Settings) -> Result<()> {
         Backend::Real(network) => Some(network.clone()),
         Backend::Sim(_) => None,
     };
-    tracing::info!(network = ?args.network, link = ?settings.link, "network");
+    tracing::info!(
+        "network: {}, link profile {}",
+        match args.network {
+            NetworkKind::Real => "the host's",
+            NetworkKind::Sim => "simulated",
+        },
+        describe_link(&settings.link)
+    );
     let control = match args.control {
         Some(addr) => Some(control::start(addr, settings.control.clone()).await?.0),
         None => None,
@@ -155,6 +205,26 @@ async fn serve(args: ServeArgs, settings: config::Settings) -> Result<()> {
     }
     drop(workers);
     result
+}
+
+/// A link profile as a user reads it (not a Rust debug dump).
+fn describe_link(p: &at7600_net::LinkProfile) -> String {
+    if *p == at7600_net::LinkProfile::default() {
+        return "none".into();
+    }
+    let kbps = |k: u64| match k {
+        0 => "unlimited".to_string(),
+        k => format!("{k} kbit/s"),
+    };
+    format!(
+        "round trip {} ms, jitter {} ms, down {}, up {}, setup {} ms, loss {}%",
+        p.rtt_ms,
+        p.jitter_ms,
+        kbps(p.down_kbps),
+        kbps(p.up_kbps),
+        p.setup_ms,
+        p.loss * 100.0
+    )
 }
 
 /// Fleets need two descriptors per modem with a link: take the hard limit, which any

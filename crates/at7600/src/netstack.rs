@@ -160,9 +160,11 @@ impl NetStack {
         while self.schedule.last().is_some_and(|(at, _)| *at <= now) {
             if let Some((_, f)) = self.schedule.pop() {
                 match fault::apply(now, &f, modem, &mut self.faults) {
-                    Err(e) => tracing::warn!(fault = ?f, error = %e, "scheduled fault not applied"),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "scheduled fault {} not applied", crate::trace::describe_fault(&f))
+                    }
                     Ok(input) => {
-                        tracing::info!(fault = ?f, "scheduled fault");
+                        tracing::info!("scheduled fault: {}", crate::trace::describe_fault(&f));
                         if let Some(input) = input {
                             modem.handle(now, input);
                         }

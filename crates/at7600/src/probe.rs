@@ -5,9 +5,15 @@
 //! Expected bytes are written as C strings; `*` stands for a device-specific value
 //! (signal, address, ...) and matches any text without a backslash escape. Steps whose
 //! peers were not named are skipped.
+//!
+//! Each step is shown as it starts (what was sent) and completed when it ends (pass or
+//! FAIL, with the expected and received bytes on a failure), in at most 100 columns;
+//! `--format json` and `--format junit` write the whole run as one document at the end
+//! (JUnit XML: one test case per step, one suite per manual section).
 
-use crate::cli::ProbeArgs;
+use crate::cli::{ProbeArgs, ProbeFormat};
 use anyhow::{bail, Context, Result};
+use std::io::Write;
 use std::net::{SocketAddr, SocketAddrV4};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -38,17 +44,115 @@ struct Row {
     pass: Option<bool>,
 }
 
+impl Row {
+    /// "pass", "FAIL", "skip" or "-" (a setup step, not checked).
+    fn result(&self) -> &'static str {
+        match (self.pass, self.sent.is_empty() && self.received.is_empty()) {
+            (Some(true), _) => "pass",
+            (Some(false), _) => "FAIL",
+            (None, true) => "skip",
+            (None, false) => "-",
+        }
+    }
+}
+
+/// Width of the progress lines.
+const COLUMNS: usize = 100;
+/// Where the text after the section and result starts.
+const INDENT: usize = 14;
+
+/// Progress as it happens: a step's line is begun when it is sent (so a long wait shows
+/// what is waited for) and ended with its result.
+struct Progress {
+    out: Box<dyn Write + Send>,
+}
+
+impl Progress {
+    fn begin(&mut self, section: &str, sent: &str) {
+        let sent = if sent.is_empty() { "(waiting)" } else { sent };
+        let first = format!("{section:<7}{:<7}", "");
+        // Room for " ... FAIL" after the last piece.
+        let text = wrap_to(COLUMNS - RESULT_WIDTH, &first, sent);
+        let _ = write!(self.out, "{}", text.trim_end_matches('\n'));
+        let _ = write!(self.out, " ...");
+        let _ = self.out.flush();
+    }
+
+    fn end(&mut self, row: &Row) {
+        let _ = writeln!(self.out, " {}", row.result());
+        if row.pass == Some(false) {
+            let pad = " ".repeat(INDENT);
+            let _ = write!(
+                self.out,
+                "{}",
+                wrap(&format!("{pad}expected "), &row.expected)
+            );
+            let _ = write!(
+                self.out,
+                "{}",
+                wrap(&format!("{pad}received "), &row.received)
+            );
+        }
+        let _ = self.out.flush();
+    }
+
+    fn skipped(&mut self, row: &Row) {
+        let first = format!("{:<7}{:<7}", row.section, "skip");
+        let _ = write!(self.out, "{}", wrap(&first, &row.expected));
+        let _ = self.out.flush();
+    }
+}
+
+/// What [`Progress::end`] adds to a step's last line: " ... FAIL".
+const RESULT_WIDTH: usize = 9;
+
+/// `text` after `first` on lines of at most [`COLUMNS`], continued under [`INDENT`].
+fn wrap(first: &str, text: &str) -> String {
+    wrap_to(COLUMNS, first, text)
+}
+
+/// `text` after `first` on lines of at most `columns`, continued under [`INDENT`].
+fn wrap_to(columns: usize, first: &str, text: &str) -> String {
+    let mut out = String::new();
+    let mut head = first.to_string();
+    let mut rest: Vec<char> = text.chars().collect();
+    loop {
+        let room = columns.saturating_sub(head.chars().count()).max(10);
+        let take = room.min(rest.len());
+        let piece: String = rest.drain(..take).collect();
+        out.push_str(&head);
+        out.push_str(&piece);
+        out.push('\n');
+        if rest.is_empty() {
+            return out;
+        }
+        head = " ".repeat(INDENT);
+    }
+}
+
 struct Probe<IO> {
     io: IO,
     rows: Vec<Row>,
     wait: Duration,
     section: &'static str,
+    progress: Progress,
 }
 
 impl<IO: AsyncRead + AsyncWrite + Unpin> Probe<IO> {
+    /// Records a finished row and shows its result.
+    fn push(&mut self, row: Row) {
+        if row.sent.is_empty() && row.received.is_empty() && row.pass.is_none() {
+            self.progress.skipped(&row);
+        } else {
+            self.progress.end(&row);
+        }
+        self.rows.push(row);
+    }
+
     /// Sends `input` and reads until the output matches `expect` or the wait ends.
     async fn step(&mut self, input: impl AsRef<[u8]>, expect: &str) -> bool {
         let input = input.as_ref();
+        self.progress.begin(self.section, &show(input));
         let mut got = Vec::new();
         let mut ok = self.io.write_all(input).await.is_ok();
         let _ = self.io.flush().await;
@@ -61,7 +165,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Probe<IO> {
             }
         }
         let pass = ok && glob(expect, &show(&got));
-        self.rows.push(Row {
+        self.push(Row {
             section: self.section,
             sent: show(input),
             expected: expect.to_string(),
@@ -73,6 +177,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Probe<IO> {
 
     /// A setup step outside the manual's examples: whatever answers is fine.
     async fn setup(&mut self, input: &str) {
+        self.progress.begin(self.section, &show(input.as_bytes()));
         let _ = self.io.write_all(input.as_bytes()).await;
         let mut got = Vec::new();
         let mut buf = [0u8; 4096];
@@ -83,7 +188,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Probe<IO> {
             }
             got.extend_from_slice(&buf[..n]);
         }
-        self.rows.push(Row {
+        self.push(Row {
             section: self.section,
             sent: show(input.as_bytes()),
             expected: "(setup)".into(),
@@ -93,7 +198,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Probe<IO> {
     }
 
     fn skip(&mut self, what: &str) {
-        self.rows.push(Row {
+        self.push(Row {
             section: self.section,
             sent: String::new(),
             expected: what.to_string(),
@@ -143,11 +248,17 @@ async fn run_on<IO: AsyncRead + AsyncWrite + Unpin>(
 ) -> Result<i32> {
     let peer = lookup(&args.peer).await?;
     let (pip, pport) = (peer.ip(), peer.port());
+    // The text goes to standard output, unless a document goes there.
+    let progress: Box<dyn Write + Send> = match (args.format, &args.output) {
+        (ProbeFormat::Text, _) | (_, Some(_)) => Box::new(std::io::stdout()),
+        _ => Box::new(std::io::stderr()),
+    };
     let mut p = Probe {
         io,
         rows: Vec::new(),
         wait,
         section: "setup",
+        progress: Progress { out: progress },
     };
     // A known state: echo off (the manual's examples show no echo), defaults.
     p.setup("AT\r").await;
@@ -293,7 +404,7 @@ async fn run_on<IO: AsyncRead + AsyncWrite + Unpin>(
         .await;
     transparent_section(&mut p, args, peer).await;
 
-    Ok(print_table(&p.rows))
+    report(&p.rows, args)
 }
 
 /// 6.3.1 and 6.3.2 against a UDP echo peer.
@@ -401,7 +512,8 @@ async fn server_section<IO: AsyncRead + AsyncWrite + Unpin>(
     p.step("HELLO", "\\r\\nOK\\r\\n\\r\\n+CIPSEND: 0,5,5\\r\\n")
         .await;
     let got = got_rx.await.ok().flatten();
-    p.rows.push(Row {
+    p.progress.begin("6.4.2", "(peer reads)");
+    p.push(Row {
         section: "6.4.2",
         sent: "(peer reads)".into(),
         expected: "HELLO".into(),
@@ -457,37 +569,174 @@ async fn transparent_section<IO: AsyncRead + AsyncWrite + Unpin>(
     p.step("AT+CIPMODE=0\r", "\\r\\nOK\\r\\n").await;
 }
 
-/// Prints the table; returns the exit code.
-fn print_table(rows: &[Row]) -> i32 {
-    let failed = rows.iter().filter(|r| r.pass == Some(false)).count();
-    let passed = rows.iter().filter(|r| r.pass == Some(true)).count();
-    let skipped = rows
-        .iter()
-        .filter(|r| r.pass.is_none() && r.sent.is_empty())
-        .count();
-    println!(
-        "{:<7} {:<6} {:<40} | {:<60} | received",
-        "section", "result", "sent", "expected"
-    );
-    for r in rows {
-        let result = match (r.pass, r.sent.is_empty()) {
-            (Some(true), _) => "pass",
-            (Some(false), _) => "FAIL",
-            (None, true) => "skip",
-            (None, false) => "-",
-        };
-        println!(
-            "{:<7} {:<6} {:<40} | {:<60} | {}",
-            r.section, result, r.sent, r.expected, r.received
-        );
+/// Passed, failed and skipped steps.
+fn counts<'a>(rows: impl IntoIterator<Item = &'a Row>) -> (usize, usize, usize) {
+    let mut counts = (0, 0, 0);
+    for row in rows {
+        match row.result() {
+            "pass" => counts.0 += 1,
+            "FAIL" => counts.1 += 1,
+            "skip" => counts.2 += 1,
+            _ => {}
+        }
     }
-    println!("{passed} passed, {failed} failed, {skipped} skipped");
-    i32::from(failed > 0)
+    counts
+}
+
+/// The summary line and the document `--format` asks for; returns the exit code (1 if
+/// any step failed).
+fn report(rows: &[Row], args: &ProbeArgs) -> Result<i32> {
+    let (passed, failed, skipped) = counts(rows);
+    let document = match args.format {
+        ProbeFormat::Text => None,
+        ProbeFormat::Json => Some(json(rows) + "\n"),
+        ProbeFormat::Junit => Some(junit(rows)),
+    };
+    match (&document, &args.output) {
+        (Some(doc), Some(path)) => {
+            std::fs::write(path, doc).with_context(|| format!("cannot write {}", path.display()))?
+        }
+        (Some(doc), None) => {
+            // A closed pipe (probe ... | head) is not an error worth a panic.
+            let _ = std::io::stdout().write_all(doc.as_bytes());
+        }
+        (None, Some(path)) => {
+            let text: String = rows
+                .iter()
+                .map(|r| {
+                    format!(
+                        "{} {} {} | {} | {}\n",
+                        r.section,
+                        r.result(),
+                        r.sent,
+                        r.expected,
+                        r.received
+                    )
+                })
+                .collect();
+            std::fs::write(path, text)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        (None, None) => {}
+    }
+    // The closing line CI log readers look for, on the progress stream.
+    let summary = format!("{passed} passed, {failed} failed, {skipped} skipped");
+    if args.format == ProbeFormat::Text || args.output.is_some() {
+        let _ = writeln!(std::io::stdout(), "{summary}");
+    } else {
+        let _ = writeln!(std::io::stderr(), "{summary}");
+    }
+    Ok(i32::from(failed > 0))
+}
+
+/// The run as one JSON object.
+fn json(rows: &[Row]) -> String {
+    let (passed, failed, skipped) = counts(rows);
+    let steps: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "section": r.section,
+                "result": match r.result() { "-" => "setup", "FAIL" => "fail", other => other },
+                "sent": r.sent,
+                "expected": r.expected,
+                "received": r.received,
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "passed": passed,
+        "failed": failed,
+        "skipped": skipped,
+        "steps": steps,
+    })
+    .to_string()
+}
+
+/// Text for an XML attribute or element.
+fn xml(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&apos;")
+}
+
+/// The run as JUnit XML: a suite per manual section, a case per checked or skipped
+/// step (setup steps are not tests), named by their order and what was sent.
+fn junit(rows: &[Row]) -> String {
+    let (passed, failed, skipped) = counts(rows);
+    let total = passed + failed + skipped;
+    let mut out = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
+         <testsuites name=\"at7600 probe\" tests=\"{total}\" failures=\"{failed}\" skipped=\"{skipped}\">\n"
+    );
+    let mut sections: Vec<&str> = Vec::new();
+    for r in rows {
+        if !sections.contains(&r.section) {
+            sections.push(r.section);
+        }
+    }
+    for section in sections {
+        let cases: Vec<&Row> = rows
+            .iter()
+            .filter(|r| r.section == section && r.result() != "-")
+            .collect();
+        if cases.is_empty() {
+            continue;
+        }
+        let (p, f, s) = counts(cases.iter().copied());
+        out.push_str(&format!(
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{f}\" skipped=\"{s}\">\n",
+            xml(section),
+            p + f + s
+        ));
+        for (n, r) in cases.iter().enumerate() {
+            let what = if r.sent.is_empty() {
+                "(waiting)"
+            } else {
+                &r.sent
+            };
+            out.push_str(&format!(
+                "    <testcase classname=\"probe.{}\" name=\"{:02} {}\">",
+                xml(section),
+                n + 1,
+                xml(what)
+            ));
+            match r.result() {
+                "FAIL" => out.push_str(&format!(
+                    "\n      <failure message=\"received bytes differ from the manual\">expected {}\nreceived {}</failure>\n    ",
+                    xml(&r.expected),
+                    xml(&r.received)
+                )),
+                "skip" => out.push_str(&format!("<skipped message=\"{}\"/>", xml(&r.expected))),
+                _ => {}
+            }
+            out.push_str("</testcase>\n");
+        }
+        out.push_str("  </testsuite>\n");
+    }
+    out.push_str("</testsuites>\n");
+    out
 }
 
 #[cfg(test)]
 mod tests {
-    use super::glob;
+    use super::{glob, wrap_to, COLUMNS, RESULT_WIDTH};
+
+    #[test]
+    fn a_long_step_wraps_with_room_for_its_result() {
+        let sent = "x".repeat(300);
+        let text = wrap_to(COLUMNS - RESULT_WIDTH, "6.2.1         ", &sent);
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines.len() > 3);
+        for line in &lines {
+            assert!(line.chars().count() + RESULT_WIDTH <= COLUMNS, "{line}");
+        }
+        assert!(lines[1].starts_with("              x"));
+        // Nothing lost in the wrapping.
+        assert_eq!(text.matches('x').count(), sent.len());
+    }
 
     #[test]
     fn star_matches_a_value_but_not_an_escape() {

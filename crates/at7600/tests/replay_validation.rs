@@ -100,12 +100,12 @@ fn crafted_fields_are_refused_with_their_line() {
         (
             "an IMEI that is not digits",
             |c, _, _| c.identity.imei = "86758403001234X".into(),
-            "imei must be 15-15 digits",
+            "imei: must be 15 digits",
         ),
         (
             "an operator with CR LF in it",
             |c, _, _| c.radio.operator = "X\r\nOK".into(),
-            "operator must be printable ASCII",
+            "operator: must be plain ASCII text",
         ),
         (
             "time going backwards",

@@ -1,8 +1,11 @@
 //! Opening the line named on the command line: `tcp:HOST:PORT` (a daemon started with
-//! `at7600 serve --tcp`) or a PTY/serial device path (assumed already at the right
-//! speed, e.g. with `stty`).
+//! `at7600 serve --tcp`) or a PTY/serial device path, opened as a serial port at
+//! `AT7600_BAUD` bit/s (115200 if unset; a PTY ignores the speed).
 
 use at7600_client::{Config, Modem, Result};
+
+/// The serial speed when `AT7600_BAUD` does not say otherwise.
+const DEFAULT_BAUD: u32 = 115_200;
 
 /// Opens the modem on `what` with `config`.
 pub async fn open(what: &str, config: Config) -> Result<Modem> {
@@ -16,11 +19,17 @@ pub async fn open(what: &str, config: Config) -> Result<Modem> {
         line.set_nodelay(true)?;
         Modem::open(line, config).await
     } else {
-        let file = tokio::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open(what)
-            .await?;
-        Modem::open(file, config).await
+        // A tty opened as a file (tokio::fs) reads and writes through one blocking
+        // thread: a pending read keeps every write waiting, and the modem never hears
+        // the first command. A serial port is polled by the reactor both ways at once.
+        use tokio_serial::SerialPortBuilderExt;
+        let baud = std::env::var("AT7600_BAUD")
+            .ok()
+            .and_then(|b| b.parse().ok())
+            .unwrap_or(DEFAULT_BAUD);
+        let port = tokio_serial::new(what, baud)
+            .open_native_async()
+            .map_err(std::io::Error::from)?;
+        Modem::open(port, config).await
     }
 }

@@ -92,9 +92,12 @@ impl PtyModem {
         loop {
             if port.hung_up() {
                 if first {
-                    tracing::debug!(link = %link.display(), "waiting for a host");
+                    tracing::debug!("waiting for a host on {}", link.display());
                 } else {
-                    tracing::info!(link = %link.display(), "port closed");
+                    tracing::info!(
+                        "the host closed {}; waiting for it to reopen",
+                        link.display()
+                    );
                 }
                 driver.dtr(false);
                 let opened = driver
@@ -103,7 +106,7 @@ impl PtyModem {
                 if !opened {
                     break;
                 }
-                tracing::info!(link = %link.display(), "port opened");
+                tracing::info!("a host opened {}", link.display());
                 driver.dtr(true);
             }
             first = false;

@@ -195,10 +195,13 @@ impl Session {
             match self.host.read(&mut buf) {
                 Ok(0) => panic!("modem closed; got {:?}", show(&got)),
                 Ok(n) => got.extend_from_slice(&buf[..n]),
+                // A signal landing during the read (EINTR) is no answer either: read on.
                 Err(e)
                     if matches!(
                         e.kind(),
-                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                        std::io::ErrorKind::WouldBlock
+                            | std::io::ErrorKind::TimedOut
+                            | std::io::ErrorKind::Interrupted
                     ) => {}
                 Err(e) => panic!("read failed: {e}"),
             }
@@ -452,4 +455,28 @@ pub fn run_at7600(args: &[&std::ffi::OsStr]) -> (Option<i32>, String, String) {
     let out = out.join().expect("stdout reader");
     let err = err.join().expect("stderr reader");
     (status.code(), out, err)
+}
+
+/// A temporary config file holding `text` (removed when dropped).
+pub fn config_file(text: &str) -> tempfile::NamedTempFile {
+    let mut file = tempfile::NamedTempFile::new().expect("temp file");
+    file.write_all(text.as_bytes()).expect("write config");
+    file
+}
+
+/// `at7600 serve --stdio [--config FILE] EXTRA` with every standard stream piped and
+/// `RUST_LOG` unset, to adjust before spawning.
+pub fn stdio_command(config: Option<&Path>, extra: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_at7600"));
+    command.args(["serve", "--stdio"]);
+    if let Some(path) = config {
+        command.arg("--config").arg(path);
+    }
+    command
+        .args(extra)
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    command
 }

@@ -6,25 +6,6 @@ use std::io::{Read, Write};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// A TCP echo server on loopback, for as long as the test runs.
-fn tcp_echo() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    std::thread::spawn(move || {
-        for mut s in listener.incoming().flatten() {
-            std::thread::spawn(move || {
-                let mut buf = [0u8; 4096];
-                while let Ok(n) = s.read(&mut buf) {
-                    if n == 0 || s.write_all(&buf[..n]).is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-    });
-    port
-}
-
 fn udp_echo() -> u16 {
     let sock = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
     let port = sock.local_addr().expect("addr").port();
@@ -46,7 +27,7 @@ fn probe_passes_every_check_against_the_daemon() {
         .port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_at7600"))
         .args(["probe", "--tcp", &d.addr])
-        .args(["--peer", &format!("127.0.0.1:{}", tcp_echo())])
+        .args(["--peer", &format!("127.0.0.1:{}", common::tcp_echo())])
         .args(["--udp-peer", &format!("127.0.0.1:{}", udp_echo())])
         .args(["--udp-local-port", &free_udp_port().to_string()])
         .args(["--server", &format!("127.0.0.1:{server_port}")])

@@ -64,25 +64,6 @@ fn steps(port: u16) -> Vec<Step> {
         .collect()
 }
 
-/// A loopback TCP echo server on a thread; its port.
-fn echo_server() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    std::thread::spawn(move || {
-        for mut s in listener.incoming().flatten() {
-            std::thread::spawn(move || {
-                let mut buf = [0u8; 4096];
-                while let Ok(n) = s.read(&mut buf) {
-                    if n == 0 || s.write_all(&buf[..n]).is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-    });
-    port
-}
-
 /// Bytes as a terminal shows them: CR back to the first column, LF down a line.
 fn render(bytes: &[u8]) -> String {
     let mut lines: Vec<Vec<u8>> = vec![Vec::new()];
@@ -132,7 +113,7 @@ fn read_until_screen(host: &mut std::net::TcpStream, got: &mut Vec<u8>, screen: 
 
 #[test]
 fn the_tour_screen_is_what_the_modem_sends() {
-    let port = echo_server();
+    let port = common::tcp_echo();
     let daemon = Daemon::start(&[]);
     let mut host = daemon.modem().host;
     let mut got = Vec::new();
@@ -232,7 +213,7 @@ fn picocom_as_the_readme_says_shows_the_tour_and_curl_injects_its_fault() {
         eprintln!("skipped: picocom, tmux and curl are needed");
         return;
     }
-    let port = echo_server();
+    let port = common::tcp_echo();
     let control = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("a free port")

@@ -54,8 +54,14 @@ pub type Recording = Vec<(usize, Record)>;
 pub fn load(path: &Path) -> Result<Recording, String> {
     let name = path.display();
     let file = std::fs::File::open(path).map_err(|e| format!("cannot read {name}: {e}"))?;
+    read(&name.to_string(), BufReader::new(file))
+}
+
+/// Reads and checks a recording from any reader (`name` heads the error messages);
+/// [`load`] without the file, for fuzzing and tests.
+pub fn read(name: &str, input: impl BufRead) -> Result<Recording, String> {
     let mut records: Recording = Vec::new();
-    for (i, line) in BufReader::new(file).lines().enumerate() {
+    for (i, line) in input.lines().enumerate() {
         let n = i + 1;
         let line = line.map_err(|e| format!("{name}:{n}: cannot read the line: {e}"))?;
         if line.trim().is_empty() {

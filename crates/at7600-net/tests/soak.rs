@@ -22,7 +22,7 @@ use at7600_net::{Fault, LinkProfile, Sim, PROFILE_NAMES};
 use std::time::{Duration, Instant};
 
 /// Seeds the default test run checks.
-const DEFAULT_SEEDS: u64 = 300;
+const DEFAULT_SEEDS: u64 = 500;
 /// The manual's maximum response time of the TCP/IP commands.
 const MAX_RESPONSE: Duration = Duration::from_secs(120);
 /// Steps of one session.
@@ -222,7 +222,8 @@ impl Soak {
                 |i| matches!(i, Item::Line(l) if prefixes.iter().any(|p| l.starts_with(p))),
             );
             if let Some(pos) = found {
-                if let Some(Item::Line(l)) = self.items.drain(..=pos).last() {
+                let line = self.items.drain(..=pos).next_back();
+                if let Some(Item::Line(l)) = line {
                     return Ok(Some(l));
                 }
             }
@@ -740,15 +741,16 @@ impl Soak {
             let rest = (r.iter().find_map(|l| l.strip_prefix("+CIPRXGET: 2,")))
                 .map(nums)
                 .and_then(|v| v.get(2).copied());
-            if rest != Some(0) || !r.iter().any(|l| l == "OK") {
+            if !r.iter().any(|l| l == "OK") {
                 break;
             }
-            if self.links[i].died {
-                self.end_link(i, true);
+            if rest == Some(0) {
+                // Nothing left now (more may still be on its way, unless it died).
+                if self.links[i].died {
+                    self.end_link(i, true);
+                }
                 break;
             }
-            // Nothing left now; more may still be on its way.
-            break;
         }
         Ok(())
     }

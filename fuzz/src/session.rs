@@ -146,7 +146,7 @@ impl Backend {
         match kind % 13 {
             0 if self.attaching => {
                 self.attaching = false;
-                if pick % 4 == 0 {
+                if pick.is_multiple_of(4) {
                     Some(NetEvent::AttachFailed)
                 } else {
                     self.attached = true;
@@ -238,7 +238,7 @@ impl Backend {
             }
             9 if !self.listen_asked.is_empty() => {
                 let server = self.listen_asked.remove(p % self.listen_asked.len());
-                if arg % 4 == 0 {
+                if arg.is_multiple_of(4) {
                     Some(NetEvent::ListenFailed { server })
                 } else {
                     self.listening.insert(server);
@@ -258,7 +258,7 @@ impl Backend {
             }
             11 if !self.resolving.is_empty() => {
                 let query = self.resolving.remove(p % self.resolving.len());
-                let addr = (arg % 3 != 0).then_some(Ipv4Addr::new(192, 0, 2, 7));
+                let addr = (!arg.is_multiple_of(3)).then_some(Ipv4Addr::new(192, 0, 2, 7));
                 Some(NetEvent::Resolved { query, addr })
             }
             12 if self.attached => {

@@ -362,7 +362,7 @@ impl Default for EscapeTiming {
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct Limits {
-    /// Longest command line accepted, from `AT` to `\r` exclusive; a longer one is
+    /// Longest command line accepted, in bytes between `AT` and `\r`; a longer one is
     /// discarded and answered with `ERROR`.
     pub max_line: usize,
     /// Received bytes kept per link in buffer access mode before the link stops reading

@@ -56,6 +56,16 @@ pub fn load(path: &Path) -> Result<Recording, String> {
     parse_bytes(&name, &bytes)
 }
 
+/// Reads and checks a recording from any reader (`name` heads the error messages):
+/// [`parse_bytes`] of everything it gives.
+pub fn read(name: &str, mut input: impl std::io::Read) -> Result<Recording, String> {
+    let mut bytes = Vec::new();
+    input
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read {name}: {e}"))?;
+    parse_bytes(name, &bytes)
+}
+
 /// [`parse`] for raw bytes (a fuzz target's input): they must be UTF-8 text.
 pub fn parse_bytes(name: &str, bytes: &[u8]) -> Result<Recording, String> {
     let text = std::str::from_utf8(bytes)

@@ -164,6 +164,16 @@ pub struct SimStats {
     pub datagrams_lost: u64,
 }
 
+/// What the peers of one connection saw, kept only after [`SimNetwork::record_peers`]:
+/// the truth that a test checks the modem's claims against.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PeerLog {
+    /// Stream bytes (or datagram payloads, concatenated) that reached the peer, in order.
+    pub received: Vec<u8>,
+    /// Bytes the peer sent towards the modem, in order (whether or not they arrived).
+    pub sent: Vec<u8>,
+}
+
 /// The simulated network of one modem. See the module docs.
 #[derive(Debug)]
 pub struct SimNetwork {
@@ -182,6 +192,9 @@ pub struct SimNetwork {
     /// Accepted connections so far (for their [`ConnId::accepted`] numbers and ports).
     accepted: u64,
     stats: SimStats,
+    /// Every connection's [`PeerLog`], once recording is on (off by default: it grows
+    /// with the traffic).
+    peers: Option<BTreeMap<ConnId, PeerLog>>,
 }
 
 impl SimNetwork {
@@ -202,6 +215,30 @@ impl SimNetwork {
             next_port: EPHEMERAL,
             accepted: 0,
             stats: SimStats::default(),
+            peers: None,
+        }
+    }
+
+    /// From now on, keeps what every peer received and sent ([`SimNetwork::peers`]).
+    pub fn record_peers(&mut self) {
+        self.peers.get_or_insert_with(BTreeMap::new);
+    }
+
+    /// What the peers saw, per connection (also after it closed), if recording is on.
+    pub fn peers(&self) -> Option<&BTreeMap<ConnId, PeerLog>> {
+        self.peers.as_ref()
+    }
+
+    /// Notes bytes that reached (`received`) or left (`!received`) `conn`'s peer.
+    fn log_peer(&mut self, conn: ConnId, received: bool, data: &[u8]) {
+        if let Some(peers) = self.peers.as_mut() {
+            let log = peers.entry(conn).or_default();
+            let side = if received {
+                &mut log.received
+            } else {
+                &mut log.sent
+            };
+            side.extend_from_slice(data);
         }
     }
 
@@ -559,6 +596,9 @@ impl SimNetwork {
         data: &[u8],
         datagram: Option<SocketAddrV4>,
     ) {
+        if self.conns.contains_key(&conn) {
+            self.log_peer(conn, false, data);
+        }
         let chunks: Vec<&[u8]> = match datagram {
             Some(_) => vec![data],
             None => data.chunks(MSS).collect(),
@@ -708,6 +748,10 @@ impl SimNetwork {
             }
             Action::Deliver(event) => self.deliver(event),
             Action::AtPeer { conn, data } => {
+                if !self.conns.contains_key(&conn) {
+                    return;
+                }
+                self.log_peer(conn, true, &data);
                 let Some(c) = self.conns.get_mut(&conn) else {
                     return;
                 };
@@ -734,6 +778,7 @@ impl SimNetwork {
             }
             Action::Dial { server, client } => self.dial(server, client),
             Action::DatagramAtPeer { conn, to, data } => {
+                self.log_peer(conn, true, &data);
                 if self.config.udp_echo(*to.ip(), to.port()) {
                     self.downlink(conn, self.now, &data, Some(to));
                 }

@@ -97,6 +97,7 @@ struct Backend {
     listening: BTreeSet<u8>,
     listen_asked: Vec<u8>,
     resolving: Vec<u64>,
+    pinging: Vec<u64>,
     accepted_count: u64,
 }
 
@@ -136,6 +137,7 @@ impl Backend {
                 self.listening.remove(&server);
             }
             NetCommand::Resolve { query, .. } => self.resolving.push(query),
+            NetCommand::Ping { id, .. } => self.pinging.push(id),
         }
     }
 
@@ -267,6 +269,12 @@ impl Backend {
                     c.2 = true;
                 }
                 Some(NetEvent::NetworkLost)
+            }
+            // A ping the host answered (one it did not is never answered: the core times
+            // it out).
+            _ if !self.pinging.is_empty() && pick.is_multiple_of(2) => {
+                let id = self.pinging.remove(p % self.pinging.len());
+                Some(NetEvent::PingReply { id, ttl: Some(64) })
             }
             _ => None,
         }

@@ -160,6 +160,7 @@ impl Soak {
                 _ => Fault::Radio {
                     rssi: Some((soak.rng.next_u64() % 32) as u8),
                     reg_status: Some(1),
+                    tz: None,
                 },
             };
             soak.trace.push(format!("fault at {at:?}: {fault:?}"));

@@ -2,7 +2,7 @@
 mod common;
 
 use common::{free_udp_port, Daemon};
-use std::io::{Read, Write};
+use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 

@@ -83,6 +83,8 @@ enum Action {
     Dial { server: u8, client: usize },
     /// The modem's window opened; the news reaches the peer.
     WindowUpdate { conn: ConnId },
+    /// A closed connection's last bytes have reached the peer: it is gone.
+    Finish { conn: ConnId },
 }
 
 #[derive(Debug)]
@@ -108,6 +110,9 @@ struct Conn {
     peer_in: VecDeque<Vec<u8>>,
     /// A window update is on its way to the peer.
     update_due: bool,
+    /// The modem closed it; what it sent before is still on its way to the peer (as a
+    /// real close flushes), nothing more reaches the modem.
+    closing: bool,
     unacked: usize,
     acked: u64,
     /// The acknowledged count the modem was last told (`AckStatus`).
@@ -141,6 +146,7 @@ impl Conn {
             peer_out: VecDeque::new(),
             peer_in: VecDeque::new(),
             update_due: false,
+            closing: false,
             unacked: 0,
             acked: 0,
             acked_told: 0,
@@ -292,8 +298,19 @@ impl SimNetwork {
                 self.ready.push_back(NetEvent::SendDone { conn, outcome });
             }
             NetCommand::Close { conn } => {
-                self.conns.remove(&conn);
-                self.ready.push_back(NetEvent::Closed { conn });
+                // Bytes the modem confirmed are still delivered, as a real close flushes
+                // them; the connection ends when the last of them has arrived.
+                match self.conns.get_mut(&conn) {
+                    Some(c) if c.protocol == Protocol::Tcp && c.up_last > self.now => {
+                        c.closing = true;
+                        let at = c.up_last;
+                        self.schedule(at, Action::Finish { conn });
+                    }
+                    _ => {
+                        self.conns.remove(&conn);
+                        self.ready.push_back(NetEvent::Closed { conn });
+                    }
+                }
             }
             NetCommand::QueryAck { conn } => {
                 let acked = self.conns.get_mut(&conn).map_or(0, |c| {
@@ -777,6 +794,11 @@ impl SimNetwork {
                 }
             }
             Action::Dial { server, client } => self.dial(server, client),
+            Action::Finish { conn } => {
+                if self.conns.remove(&conn).is_some() {
+                    self.ready.push_back(NetEvent::Closed { conn });
+                }
+            }
             Action::DatagramAtPeer { conn, to, data } => {
                 self.log_peer(conn, true, &data);
                 if self.config.udp_echo(*to.ip(), to.port()) {
@@ -802,6 +824,9 @@ impl SimNetwork {
                 let Some(c) = self.conns.get_mut(&conn) else {
                     return;
                 };
+                if c.closing {
+                    return;
+                }
                 let (len, stream) = match &event {
                     NetEvent::Data { data, .. } => (data.len(), true),
                     NetEvent::Datagram { data, .. } => (data.len(), false),

@@ -341,7 +341,7 @@ pub struct SettingsArgs {
     #[arg(long, help_heading = "Logging")]
     pub log_level: Option<String>,
     /// Require "Authorization: Bearer TOKEN" on the control API (required when it is
-    /// bound off the loopback). Prefer [control] token in the config file or AT7600_CONTROL_TOKEN: a
+    /// bound off the loopback). Prefer the token key of the config file's control section, or AT7600_CONTROL_TOKEN: a
     /// flag shows in the process list.
     #[arg(long, value_name = "TOKEN")]
     pub control_token: Option<String>,
@@ -353,11 +353,11 @@ pub struct SettingsArgs {
     #[arg(long, value_name = "MS")]
     pub control_header_timeout_ms: Option<u64>,
     /// Let modems reach only destinations matching these rules, CIDR[:PORT[-PORT]]
-    /// (repeatable; added to the config file's [policy] allow). Without any, everything not denied.
+    /// (repeatable; added to the allow list of the config file's policy section). Without any, everything not denied.
     #[arg(long, value_name = "RULE")]
     pub allow: Vec<String>,
     /// Never let modems reach destinations matching these rules, CIDR[:PORT[-PORT]]
-    /// (repeatable; added to the config file's [policy] deny). The daemon's own listeners always are.
+    /// (repeatable; added to the deny list of the config file's policy section). The daemon's own listeners always are.
     #[arg(long, value_name = "RULE")]
     pub deny: Vec<String>,
     /// Look up no host names for modems (AT+CDNSGIP and names in AT+CIPOPEN fail; IP

@@ -20,12 +20,12 @@ use tokio::task::JoinSet;
 const BACKLOG: u32 = 4096;
 
 /// Accepts host connections on `addr` until shutdown; each one gets a fresh modem with
-/// its own network handle and identity ([`at7600_core::Identity::nth`], counted in
+/// its own network handle and identity ([`at7600_core::config::Identity::nth`], counted in
 /// connection order), ended (links closed) when the connection closes. Modems run on
 /// `workers`. With `record`, modem `n` (counted from 1 in connection order) is
 /// recorded to `record` numbered `n` ([`numbered`]).
 ///
-/// The descriptor limit is the only limit: past (limit - [`DESCRIPTOR_RESERVE`]) / 2
+/// The descriptor limit is the only limit: past (limit - 64) / 2
 /// modems, new hosts are accepted and closed at once (so they see a refusal, not a
 /// hang), with one warning per episode; the modems already there and the control API
 /// keep working.

@@ -3,8 +3,8 @@
 //! While no host has a port open, its master is not registered with the event loop at
 //! all (a master whose slave is closed reports a hang-up for good, and an edge-triggered
 //! readiness that says "hung up" never clears): the modem waits for the open event of
-//! [`opens`], registers the master afresh, and serves the host until it closes the port
-//! again. An idle modem, port open or not, thus costs no wake-ups.
+//! the `opens` module, registers the master afresh, and serves the host until it closes
+//! the port again. An idle modem, port open or not, thus costs no wake-ups.
 
 mod claim;
 mod master;
@@ -152,7 +152,7 @@ pub async fn serve(
 }
 
 /// Runs `count` modems on PTYs at `template` ([`fleet_path`]), each with its own
-/// identity ([`at7600_core::Identity::nth`]) and state, spread over `spawn`'s threads.
+/// identity ([`at7600_core::config::Identity::nth`]) and state, spread over `spawn`'s threads.
 /// With `record`, modem `n` is recorded to `record` numbered `n + 1`.
 pub async fn serve_fleet<S>(
     template: &Path,

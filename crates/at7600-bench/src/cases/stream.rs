@@ -32,40 +32,18 @@ fn pairs(
     Ok(vec![metric])
 }
 
-/// socat's TCP -> PTY relay: a peer sends `data`, the host reads and checks it. MB/s.
-pub fn socat_down(ctx: &Ctx, data: &Arc<[u8]>) -> Result<f64> {
-    let listener = Listener::bind()?;
-    let port = listener.port;
-    let mut peer = source(listener, data.clone(), RUN_TIME);
-    let (proc, link) = socat(&ctx.dir, "socat-down", port)?;
-    let mut host = Port::open_tty(&link)?;
-    let mut verifier = Verifier::new(data.clone());
-    peer.go();
-    let start = Instant::now();
-    host.take(data.len(), within(RUN_TIME), |b| verifier.feed(b))?;
-    let elapsed = start.elapsed();
-    verifier.finish()?;
-    drop(host);
-    drop(proc);
-    peer.join()?;
-    Ok(mbps(data.len(), elapsed))
-}
-
-/// A modem on a PTY whose link 1 (or link 0 in transparent mode) goes to a source peer
-/// sending `data`; `read` takes the stream at the host. MB/s from the go to the last
-/// verified byte.
-fn ours_down(
-    ctx: &Ctx,
+/// A source peer sends `data` once `open` has set up the far side for its port
+/// (returning what must live for the run, and the host's end); `read` takes all of it
+/// at the host. MB/s from the go to the last verified byte.
+fn timed_down<G, H>(
     data: &Arc<[u8]>,
-    setup: impl Fn(&mut Host, u16) -> Result<()>,
-    read: impl Fn(&mut Host, &mut Verifier) -> Result<()>,
+    open: impl FnOnce(u16) -> Result<(G, H)>,
+    read: impl FnOnce(&mut H, &mut Verifier) -> Result<()>,
 ) -> Result<f64> {
     let listener = Listener::bind()?;
     let port = listener.port;
     let mut peer = source(listener, data.clone(), RUN_TIME);
-    let daemon = ctx.at7600.pty("ours-down")?;
-    let mut host = Host::open(&daemon.link)?;
-    setup(&mut host, port)?;
+    let (guard, mut host) = open(port)?;
     let mut verifier = Verifier::new(data.clone());
     peer.go();
     let start = Instant::now();
@@ -73,9 +51,41 @@ fn ours_down(
     let elapsed = start.elapsed();
     verifier.finish()?;
     drop(host);
-    drop(daemon);
+    drop(guard);
     peer.join()?;
     Ok(mbps(data.len(), elapsed))
+}
+
+/// socat's TCP -> PTY relay: a peer sends `data`, the host reads and checks it. MB/s.
+pub fn socat_down(ctx: &Ctx, data: &Arc<[u8]>) -> Result<f64> {
+    timed_down(
+        data,
+        |port| {
+            let (proc, link) = socat(&ctx.dir, "socat-down", port)?;
+            Ok((proc, Port::open_tty(&link)?))
+        },
+        |host, verifier| host.take(data.len(), within(RUN_TIME), |b| verifier.feed(b)),
+    )
+}
+
+/// A modem on a PTY whose link 1 (or link 0 in transparent mode) goes to a source peer
+/// sending `data`; `read` takes the stream at the host.
+fn ours_down(
+    ctx: &Ctx,
+    data: &Arc<[u8]>,
+    setup: impl Fn(&mut Host, u16) -> Result<()>,
+    read: impl Fn(&mut Host, &mut Verifier) -> Result<()>,
+) -> Result<f64> {
+    timed_down(
+        data,
+        |port| {
+            let daemon = ctx.at7600.pty("ours-down")?;
+            let mut host = Host::open(&daemon.link)?;
+            setup(&mut host, port)?;
+            Ok((daemon, host))
+        },
+        |host, verifier| read(host, verifier),
+    )
 }
 
 /// A peer -> host case against socat's TCP -> PTY relay of the same bytes (`size`

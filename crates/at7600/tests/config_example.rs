@@ -1,7 +1,9 @@
 //! The example configuration loads as shipped and with every optional section
 //! uncommented, so the documented keys are the keys the daemon reads.
-use std::io::Write;
-use std::process::{Command, Stdio};
+mod common;
+
+use common::{config_file, run_with_input, stdio_command};
+use std::process::Stdio;
 
 const EXAMPLE: &str = include_str!("../../../examples/at7600.toml");
 
@@ -26,31 +28,10 @@ fn uncommented() -> String {
         .join("\n")
 }
 
-/// Runs `serve --stdio` with the config and an `AT` on stdin; returns stdout.
+/// Runs `serve --stdio` with the config and an `ATI` on stdin; returns stdout.
 fn answer_with(config: &str, extra: &[&str]) -> String {
-    let mut file = tempfile::NamedTempFile::new().expect("temp file");
-    file.write_all(config.as_bytes()).expect("write config");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_at7600"))
-        .args(["serve", "--stdio", "--config"])
-        .arg(file.path())
-        .args(extra)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("daemon starts");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(b"ATI\r")
-        .expect("write");
-    let out = child.wait_with_output().expect("daemon exits");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let file = config_file(config);
+    let out = run_with_input(stdio_command(Some(file.path()), extra), b"ATI\r");
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -70,12 +51,8 @@ fn the_example_config_loads_with_every_section_uncommented() {
 
 #[test]
 fn a_bad_config_is_a_clear_error_not_a_panic() {
-    let mut file = tempfile::NamedTempFile::new().expect("temp file");
-    file.write_all(b"[identity]\nimei = \"12\"\n")
-        .expect("write");
-    let out = Command::new(env!("CARGO_BIN_EXE_at7600"))
-        .args(["serve", "--stdio", "--config"])
-        .arg(file.path())
+    let file = config_file("[identity]\nimei = \"12\"\n");
+    let out = stdio_command(Some(file.path()), &[])
         .stdin(Stdio::null())
         .output()
         .expect("daemon runs");

@@ -2,25 +2,14 @@
 //! strings; logs carry no colour codes off a terminal, can be JSON, and read as words.
 mod common;
 
-use common::stdio_command;
-use std::io::Write;
+use common::{run_with_input, stdio_command};
 use std::process::Stdio;
 
 /// `serve --stdio EXTRA` given `input` then end of input; returns standard error.
 fn log_of(extra: &[&str], input: &[u8]) -> String {
-    let mut child = stdio_command(None, extra)
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("daemon starts");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(input)
-        .expect("write");
-    let out = child.wait_with_output().expect("daemon exits");
-    assert!(out.status.success());
-    String::from_utf8_lossy(&out.stderr).into_owned()
+    let mut command = stdio_command(None, extra);
+    command.stdout(Stdio::null());
+    String::from_utf8_lossy(&run_with_input(command, input).stderr).into_owned()
 }
 
 #[test]

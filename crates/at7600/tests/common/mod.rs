@@ -332,6 +332,28 @@ pub fn rss_kib(pid: u32) -> u64 {
         .expect("VmRSS")
 }
 
+/// Runs `command` (its standard input piped) with `input` then end of input, to its
+/// end; panics with its error output unless it succeeded.
+pub fn run_with_input(mut command: Command, input: &[u8]) -> std::process::Output {
+    let mut child = command
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("at7600 starts");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input)
+        .expect("write");
+    let out = child.wait_with_output().expect("at7600 exits");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 /// A TCP echo server on loopback, for as long as the test runs; its port.
 pub fn tcp_echo() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");

@@ -84,6 +84,14 @@ pub enum OpenError {
     Bind,
     /// The socket could not be created: `<err>` 5.
     Socket,
+    /// A TLS open only: the certificate, key or password files the authentication mode
+    /// needs do not parse, the key does not match the certificate, or the password is
+    /// wrong. Found before any traffic: `+CCHOPEN: <s>,19` (`ssl.md` §8.3).
+    Certificates,
+    /// A TLS open only: the handshake failed after TCP was up (unknown CA, expired or
+    /// mismatched certificate, no common version or suite, alert, peer closed):
+    /// `+CCHOPEN: <s>,15` (`ssl.md` §14.4). The backend logs the library's reason.
+    Handshake,
 }
 
 /// What became of one [`NetCommand::Send`] / [`NetCommand::SendTo`].
@@ -125,6 +133,14 @@ pub enum NetEvent {
         remote: SocketAddrV4,
         /// The local port that was bound.
         local_port: u16,
+    },
+    /// A TLS open only ([`NetCommand::Open`] with `tls`): TCP is up and the handshake
+    /// begins. The core then stops the connect timer and starts the handshake timer
+    /// (`negotiatetime`), so it owns both waits. `Opened` follows when the handshake has
+    /// finished; `OpenFailed` with [`OpenError::Handshake`] when it failed.
+    Connected {
+        /// The connection.
+        conn: ConnId,
     },
     /// A connection attempt failed.
     OpenFailed {
@@ -270,6 +286,58 @@ impl Default for Keepalive {
     }
 }
 
+/// `authmode` of `AT+CSSLCFG` (`ssl.md` §14.3).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+pub enum TlsAuth {
+    /// 0: the server's certificate is not checked; no client certificate.
+    None,
+    /// 1: the server's chain is verified against `ca`; no client certificate.
+    Server,
+    /// 2: verified, and the client certificate is presented when the server asks.
+    Mutual,
+    /// 3: not verified, but the client certificate is presented when the server asks.
+    ClientOnly,
+}
+
+/// Everything the backend needs for one TLS session, taken from the SSL context bound
+/// to the session when `AT+CCHOPEN` ran. Files are passed by content (PEM or DER, as
+/// downloaded with `AT+CCERTDOWN`), so the backend never reads the certificate store;
+/// the core has already checked that each file the mode needs is set and present.
+#[derive(Clone, PartialEq, Eq, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct TlsParams {
+    /// `sslversion`: 0 SSL 3.0, 1 TLS 1.0, 2 TLS 1.1, 3 TLS 1.2, 4 all (`ssl.md` §14.2).
+    pub version: u8,
+    /// Whether `sslversion` 4 includes TLS 1.3 (`[tls] tls13`).
+    pub allow_tls13: bool,
+    /// `authmode`.
+    pub auth: TlsAuth,
+    /// The host of `AT+CCHOPEN` as given (a DNS name or an IPv4 literal): what the
+    /// server's certificate must name when it is verified.
+    pub server_name: String,
+    /// Send SNI with `server_name` (`enableSNI` is 1 and the host is a DNS name).
+    pub sni: bool,
+    /// `ignorelocaltime` 0: check every certificate's validity at this instant, the
+    /// module's clock in seconds since the Unix epoch (UTC). `None`: dates not checked.
+    pub verify_time: Option<u64>,
+    /// `ciphersuites`: one IANA code, or `None` for all (`0xFFFF`).
+    pub cipher_suite: Option<u16>,
+    /// The `cacert` file's content (authmodes 1 and 2), else empty.
+    #[cfg_attr(feature = "serde", serde(with = "crate::escape::serde_c_string"))]
+    pub ca: Vec<u8>,
+    /// The `clientcert` file's content (authmodes 2 and 3), else empty.
+    #[cfg_attr(feature = "serde", serde(with = "crate::escape::serde_c_string"))]
+    pub client_cert: Vec<u8>,
+    /// The `clientkey` file's content (authmodes 2 and 3), else empty.
+    #[cfg_attr(feature = "serde", serde(with = "crate::escape::serde_c_string"))]
+    pub client_key: Vec<u8>,
+    /// The password of an encrypted client key: `keypwd`, or the first line of the
+    /// `password` file. `None` when neither is set.
+    pub key_password: Option<String>,
+}
+
 /// Requests from the core to the network backend.
 #[derive(Clone, PartialEq, Eq, Debug)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -293,6 +361,11 @@ pub enum NetCommand {
         local_port: Option<u16>,
         /// Options set with `AT+CIPCCFG`.
         options: SocketOptions,
+        /// TLS over the TCP connection (`AT+CCHOPEN` client type 2): `Data` and `Send`
+        /// then carry plaintext, `Close` sends close_notify first, and a close_notify or
+        /// fatal alert from the peer is `PeerClosed`. `None` for plain TCP and UDP.
+        #[cfg_attr(feature = "serde", serde(default))]
+        tls: Option<Box<TlsParams>>,
     },
     /// Send bytes on a TCP connection or to the fixed remote of a UDP socket.
     Send {

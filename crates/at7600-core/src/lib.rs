@@ -27,7 +27,7 @@ pub mod rng;
 pub use config::ModemConfig;
 pub use io::{
     ConnId, Input, Instant, Keepalive, NetCommand, NetEvent, OpenError, Protocol, SendOutcome,
-    SocketOptions,
+    SocketOptions, TlsAuth, TlsParams,
 };
 pub use link::LinkState;
 pub use modem::{LinkStatus, Metrics, Modem, Status, TortureChoice};

@@ -112,6 +112,7 @@ fn commands_and_config_round_trip() {
                 min_rto: Duration::from_millis(1500),
                 keepalive: None,
             },
+            tls: None,
         },
         NetCommand::Send {
             conn,

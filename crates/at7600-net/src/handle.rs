@@ -134,6 +134,8 @@ impl NetHandle {
                 remote,
                 local_port,
                 options,
+                // TLS sessions (`AT+CCHOPEN`) are not carried yet; see `ssl.md` §14.
+                tls: _,
             } => {
                 let shared = Arc::new(Shared::default());
                 let (tx, rx) = mpsc::unbounded_channel();

@@ -65,6 +65,7 @@ async fn udp_open_without_a_descriptor_is_a_socket_error() {
         remote: None,
         local_port: Some(port),
         options: options(),
+        tls: None,
     });
     let event = next(&mut ev).await;
     drop(full);

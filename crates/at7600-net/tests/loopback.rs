@@ -298,6 +298,7 @@ async fn udp_keeps_boundaries_both_ways() {
         remote: Some(("127.0.0.1".into(), peer_addr.port())),
         local_port: None,
         options: options(),
+        tls: None,
     });
     let local_port = match next(&mut ev).await {
         NetEvent::Opened {
@@ -362,6 +363,7 @@ async fn udp_without_remote_and_bind_conflict() {
         remote: None,
         local_port: Some(taken_port),
         options: options(),
+        tls: None,
     });
     assert_eq!(
         next(&mut ev).await,
@@ -376,6 +378,7 @@ async fn udp_without_remote_and_bind_conflict() {
         remote: None,
         local_port: None,
         options: options(),
+        tls: None,
     });
     assert!(
         matches!(next(&mut ev).await, NetEvent::Opened { conn: ConnId(14), remote, .. }

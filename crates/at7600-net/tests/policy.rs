@@ -24,6 +24,7 @@ fn open(conn: u64, protocol: Protocol, remote: Option<(&str, u16)>) -> NetComman
             min_rto: Duration::from_millis(500),
             keepalive: None,
         },
+        tls: None,
     }
 }
 

@@ -222,6 +222,7 @@ async fn open_udp(
         remote: remote.map(|r| (r.ip().to_string(), r.port())),
         local_port: None,
         options: options(),
+        tls: None,
     });
     match next(events).await {
         NetEvent::Opened {

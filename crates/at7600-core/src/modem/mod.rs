@@ -825,6 +825,8 @@ impl Modem {
                 local_port: _,
             } => self.on_opened(conn, remote),
             NetEvent::OpenFailed { conn, error } => self.on_open_failed(conn, error),
+            // Only TLS opens report the TCP phase, and no TCP/IP link is one.
+            NetEvent::Connected { .. } => {}
             NetEvent::Data { conn, data } => self.on_data(conn, None, &data),
             NetEvent::Datagram { conn, from, data } => self.on_data(conn, Some(from), &data),
             NetEvent::SendDone { conn, outcome } => self.on_send_done(conn, outcome),

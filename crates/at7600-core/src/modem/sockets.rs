@@ -30,6 +30,8 @@ fn open_error_code(e: OpenError) -> ErrCode {
         OpenError::Dns => ErrCode::DnsParseFailed,
         OpenError::Bind => ErrCode::FailedToBindSocket,
         OpenError::Socket => ErrCode::FailedToCreateSocket,
+        // Only TLS opens fail so; a TCP/IP link never asks for TLS.
+        OpenError::Certificates | OpenError::Handshake => ErrCode::NetworkFailure,
     }
 }
 
@@ -117,6 +119,7 @@ impl Modem {
             remote,
             local_port,
             options: self.s.socket_options(),
+            tls: None,
         });
         if transparent {
             let timeout = self.s.cipopen_timeout();

@@ -288,6 +288,8 @@ impl SimNetwork {
                 remote,
                 local_port,
                 options,
+                // TLS sessions (`AT+CCHOPEN`) are not carried yet; see `ssl.md` §14.
+                tls: _,
             } => self.open(conn, protocol, remote, local_port, options),
             NetCommand::Send { conn, data } => {
                 let outcome = self.send(conn, None, data);

@@ -34,6 +34,7 @@ pub fn open_tcp(conn: u64, host: &str, port: u16, local_port: Option<u16>) -> Ne
         remote: Some((host.to_string(), port)),
         local_port,
         options: options(),
+        tls: None,
     }
 }
 

@@ -414,6 +414,10 @@ pub enum NetCommand {
         port: u16,
         /// The listen backlog 1-3.
         backlog: u8,
+        /// TCP keepalive (`AT+CTCPKA`) in force when the server started, applied to
+        /// every connection it accepts; `None` = off.
+        #[cfg_attr(feature = "serde", serde(default))]
+        keepalive: Option<Keepalive>,
     },
     /// Stop a TCP server; no answer.
     Unlisten {

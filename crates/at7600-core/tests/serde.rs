@@ -131,6 +131,7 @@ fn commands_and_config_round_trip() {
             server: 0,
             port: 80,
             backlog: 3,
+            keepalive: None,
         },
         NetCommand::Unlisten { server: 0 },
         NetCommand::Resolve {

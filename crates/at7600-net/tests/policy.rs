@@ -91,6 +91,7 @@ async fn a_listening_server_is_off_limits_until_it_stops() {
         server: 0,
         port,
         backlog: 1,
+        keepalive: None,
     });
     assert_eq!(
         next(&mut server_events).await,

@@ -111,6 +111,7 @@ fn commands_and_config_round_trip() {
                 retries: 3,
                 min_rto: Duration::from_millis(1500),
                 keepalive: None,
+                dns: Some([Ipv4Addr::new(8, 8, 8, 8), Ipv4Addr::new(8, 8, 4, 4)]),
             },
             tls: None,
         },
@@ -137,6 +138,7 @@ fn commands_and_config_round_trip() {
         NetCommand::Resolve {
             query: 2,
             name: "x".into(),
+            servers: None,
         },
     ];
     for cmd in &commands {

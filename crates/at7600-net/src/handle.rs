@@ -162,6 +162,7 @@ impl NetHandle {
                             local_port,
                             options.retries,
                             options.keepalive,
+                            options.dns,
                         )
                         .instrument(tracing::Span::current());
                         self.tasks.spawn_on(run, &self.runtime);
@@ -175,8 +176,8 @@ impl NetHandle {
                         });
                     }
                     (Protocol::Udp, remote) => {
-                        let run =
-                            udp::run(task, remote, local_port).instrument(tracing::Span::current());
+                        let run = udp::run(task, remote, local_port, options.dns)
+                            .instrument(tracing::Span::current());
                         self.tasks.spawn_on(run, &self.runtime);
                     }
                 }
@@ -229,11 +230,15 @@ impl NetHandle {
                     }
                 });
             }
-            NetCommand::Resolve { query, name } => {
+            NetCommand::Resolve {
+                query,
+                name,
+                servers,
+            } => {
                 let events = self.events.clone();
                 let config = self.config.clone();
                 let lookup = async move {
-                    let addr = resolve_allowed(&name, &config).await;
+                    let addr = resolve_allowed(&name, &config, servers).await;
                     events.send(NetEvent::Resolved { query, addr });
                 }
                 .instrument(tracing::Span::current());

@@ -493,6 +493,7 @@ async fn resolve() {
     net.execute(NetCommand::Resolve {
         query: 1,
         name: "localhost".into(),
+        servers: None,
     });
     assert_eq!(
         next(&mut ev).await,
@@ -504,6 +505,7 @@ async fn resolve() {
     net.execute(NetCommand::Resolve {
         query: 2,
         name: "127.1.2.3".into(),
+        servers: None,
     });
     assert_eq!(
         next(&mut ev).await,
@@ -515,6 +517,7 @@ async fn resolve() {
     net.execute(NetCommand::Resolve {
         query: 3,
         name: "nothing.invalid".into(),
+        servers: None,
     });
     assert_eq!(
         next(&mut ev).await,

@@ -23,6 +23,7 @@ fn open(conn: u64, protocol: Protocol, remote: Option<(&str, u16)>) -> NetComman
             retries: 2,
             min_rto: Duration::from_millis(500),
             keepalive: None,
+            dns: None,
         },
         tls: None,
     }

@@ -182,7 +182,7 @@ pub fn routes() -> OpenApiRouter<Arc<Registry>> {
         .merge(dashboard::routes())
 }
 
-/// The API as a service: [`routes`], `/metrics`, and the one error shape for requests
+/// The API as a service: [`routes()`], `/metrics`, and the one error shape for requests
 /// that match no route or no method.
 pub fn router(registry: Arc<Registry>) -> Router {
     let (routes, _) = routes().split_for_parts();

@@ -1,6 +1,6 @@
 //! The API's OpenAPI 3.1 description, served at `/openapi.json`.
 //!
-//! Every route of [`super::routes`] brings its own description (utoipa, from the
+//! Every route of [`super::routes()`] brings its own description (utoipa, from the
 //! handler's attribute and the typed bodies of [`super::api`]). Two parts are written
 //! here by hand and checked against the real thing by the tests below: the fault body
 //! (its type lives in the network crate) and `/metrics` (plain text).
@@ -172,7 +172,7 @@ pub fn base() -> utoipa::openapi::OpenApi {
     doc
 }
 
-/// The whole document, built once from [`super::routes`].
+/// The whole document, built once from [`super::routes()`].
 pub fn document() -> &'static str {
     static DOC: OnceLock<String> = OnceLock::new();
     DOC.get_or_init(|| {

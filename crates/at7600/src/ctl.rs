@@ -71,8 +71,9 @@ pub fn control_addresses(given: &str) -> Result<Vec<SocketAddr>> {
     Ok(addrs)
 }
 
-/// One request, with the bearer token if given; returns the status code and the body
-/// (whatever the status: the API's errors are JSON bodies worth showing).
+/// One request (`method` such as `GET` or `POST`; a `body` is sent as JSON), with the
+/// bearer token if given; returns the status code and the body (whatever the status:
+/// the API's errors are JSON bodies worth showing).
 pub fn request(
     addr: SocketAddr,
     token: Option<&str>,
@@ -89,24 +90,19 @@ pub fn request(
         .max_redirects(0)
         .build()
         .into();
-    let url = format!("http://{addr}{path}");
-    let auth = token.map(|t| format!("Bearer {t}"));
-    let answer = match method {
-        "POST" => {
-            let mut req = agent.post(&url).content_type("application/json");
-            if let Some(auth) = &auth {
-                req = req.header("Authorization", auth);
-            }
-            req.send(body.unwrap_or(""))
-        }
-        _ => {
-            let mut req = agent.get(&url);
-            if let Some(auth) = &auth {
-                req = req.header("Authorization", auth);
-            }
-            req.call()
-        }
-    };
+    let mut req = ureq::http::Request::builder()
+        .method(method)
+        .uri(format!("http://{addr}{path}"));
+    if let Some(t) = token {
+        req = req.header("Authorization", format!("Bearer {t}"));
+    }
+    if body.is_some() {
+        req = req.header("Content-Type", "application/json");
+    }
+    let req = req
+        .body(body.unwrap_or("").to_string())
+        .with_context(|| format!("cannot make a {method} request for {path}"))?;
+    let answer = agent.run(req);
     let mut answer = answer.with_context(|| format!("cannot reach the control API at {addr}"))?;
     let status = answer.status().as_u16();
     let text = answer

@@ -239,3 +239,63 @@ fn every_error_answer_has_one_shape() {
     assert_eq!(status, 200);
     assert!(page.contains("<title>at7600 dashboard</title>"), "{page}");
 }
+
+/// A server-sent event stream of the control API, read raw: everything it has sent
+/// so far, read for at most [`WAIT`] in total.
+struct EventStream {
+    conn: std::net::TcpStream,
+    text: String,
+}
+
+impl EventStream {
+    fn open(control: &str, path: &str) -> EventStream {
+        let mut conn = std::net::TcpStream::connect(control).expect("connect");
+        write!(conn, "GET {path} HTTP/1.1\r\nHost: at7600\r\n\r\n").expect("request");
+        conn.set_read_timeout(Some(Duration::from_millis(100)))
+            .expect("timeout");
+        EventStream {
+            conn,
+            text: String::new(),
+        }
+    }
+
+    /// Reads until every one of `want` has come.
+    fn until(&mut self, want: &[&str]) -> &str {
+        let start = Instant::now();
+        while !want.iter().all(|w| self.text.contains(w)) {
+            assert!(
+                start.elapsed() < WAIT,
+                "no {want:?} in the stream: {}",
+                self.text
+            );
+            self.read_some();
+        }
+        &self.text
+    }
+
+    /// One read, of at most the read timeout.
+    fn read_some(&mut self) {
+        let mut buf = [0u8; 4096];
+        if let Ok(n) = self.conn.read(&mut buf) {
+            self.text.push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    }
+}
+
+/// docs/control-api.md, `GET /modems/{id}/transcript` and `GET /events/modems`: the
+/// line as the host sees it, and the list with the commands it typed and byte rates.
+#[test]
+fn event_streams_show_the_line_and_the_last_commands() {
+    let (d, control) = common::Daemon::start_with_control(&[]);
+    let mut modem = d.modem();
+    modem.send("ATE0\r", "OK\\r\\n");
+    let mut line = EventStream::open(&control, "/modems/1/transcript");
+    line.until(&["HTTP/1.1 200 ", "content-type: text/event-stream"]);
+    // The tap is open once the answer's head has come: this command is on it.
+    modem.send("AT+CSQ\r", "OK\\r\\n");
+    line.until(&[r#"{"dir":"in","text":"AT+CSQ\\r"}"#]);
+    line.until(&[r#"{"dir":"out","text":"\\r\\n+CSQ: 25,99\\r\\n\\r\\nOK\\r\\n"}"#]);
+
+    let mut list = EventStream::open(&control, "/events/modems");
+    list.until(&["event: modems", r#""AT+CSQ"],"rates":{"host_in":"#]);
+}

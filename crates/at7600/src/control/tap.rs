@@ -35,8 +35,9 @@ impl Tap {
         }
     }
 
-    /// Bytes from the host; `ran` says whether they completed a command (so that a
-    /// payload is not taken for one).
+    /// Bytes from the host; `ran` says whether they ran a command: only then are the
+    /// lines they end taken as commands (payload, in data mode or after a `>` prompt,
+    /// also holds line ends but runs nothing).
     pub fn host_in(&mut self, bytes: &[u8], ran: bool) {
         self.last.feed(bytes, ran);
         self.send(TapDir::In, bytes);
@@ -82,12 +83,25 @@ struct LastCommands {
 
 impl LastCommands {
     fn feed(&mut self, bytes: &[u8], ran: bool) {
+        if !ran {
+            // Nothing ran: only the line still being typed matters, found from the end
+            // (a burst of payload is not walked byte by byte).
+            let tail = match bytes.iter().rposition(|&b| b == b'\r' || b == b'\n') {
+                Some(end) => {
+                    self.partial.clear();
+                    &bytes[end + 1..]
+                }
+                None => bytes,
+            };
+            let room = COMMAND_CHARS.saturating_sub(self.partial.len());
+            self.partial
+                .extend_from_slice(&tail[..tail.len().min(room)]);
+            return;
+        }
         for &b in bytes {
             if b == b'\r' || b == b'\n' {
                 let line = std::mem::take(&mut self.partial);
-                // Only a line that ran: payload bytes (data mode, a CIPSEND body) also
-                // hold carriage returns, but run nothing.
-                if ran && line.len() >= 2 && line[..2].eq_ignore_ascii_case(b"AT") {
+                if line.len() >= 2 && line[..2].eq_ignore_ascii_case(b"AT") {
                     if self.lines.len() == LAST_COMMANDS {
                         self.lines.pop_front();
                     }

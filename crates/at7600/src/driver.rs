@@ -2,6 +2,7 @@
 //! timeouts go into the core; its host output, network commands and next deadline come
 //! out after every input.
 
+use crate::control::tap::Tap;
 use crate::control::{Registry, Request, View};
 use crate::netstack::{NetSpec, NetStack};
 use crate::record::{Core, Recorder};
@@ -53,6 +54,8 @@ pub struct Driver {
     unflushed: bool,
     /// The AT traffic trace's hook (`--trace`): host bytes as they are read and written.
     trace: Trace,
+    /// The control API's view of the line: the dashboard's transcript, last commands.
+    tap: Tap,
 }
 
 impl Driver {
@@ -77,6 +80,7 @@ impl Driver {
             epoch: Instant::now(),
             unflushed: false,
             trace: Trace::new(),
+            tap: Tap::default(),
         }
     }
 
@@ -107,6 +111,7 @@ impl Driver {
                     status: self.modem.status(),
                     metrics: self.modem.metrics(),
                     faults: self.net.faults_injected(),
+                    last_commands: self.tap.last_commands(),
                 });
             }
             Request::Fault(fault, reply) => {
@@ -115,6 +120,9 @@ impl Driver {
                     crate::trace::describe_fault(&fault)
                 );
                 let _ = reply.send(self.net.inject(now, &fault, &mut self.modem));
+            }
+            Request::Tap(reply) => {
+                let _ = reply.send(self.tap.subscribe());
             }
         }
     }
@@ -207,7 +215,9 @@ impl Driver {
                     Ok(bytes) => {
                         self.trace.host_in(&bytes);
                         let now = self.now();
+                        let before = self.modem.metrics().commands;
                         self.modem.handle_host(now, &bytes);
+                        self.tap.host_in(&bytes, self.modem.metrics().commands > before);
                     }
                     Err(e) => {
                         tracing::debug!(error = %e, "host read failed");
@@ -222,6 +232,7 @@ impl Driver {
                     Ok(Some(n)) => {
                         self.unflushed = true;
                         self.trace.host_out(&self.modem.host_output()[..n]);
+                        self.tap.host_out(&self.modem.host_output()[..n]);
                         let now = self.now();
                         self.modem.consume_host_output(now, n);
                     }
@@ -291,6 +302,7 @@ impl Driver {
                 Poll::Ready(Ok(n)) => {
                     self.trace
                         .host_out(&self.modem.host_output_contiguous()[..n]);
+                    self.tap.host_out(&self.modem.host_output_contiguous()[..n]);
                     let now = self.now();
                     self.modem.consume_host_output(now, n);
                 }
@@ -342,6 +354,7 @@ impl Driver {
                     Ok(0) | Err(_) => break,
                     Ok(n) => {
                         self.trace.host_out(&self.modem.host_output()[..n]);
+                        self.tap.host_out(&self.modem.host_output()[..n]);
                         let now = self.now();
                         self.modem.consume_host_output(now, n);
                     }

@@ -270,6 +270,27 @@ impl PtyDaemon {
         PtyDaemon { child, link, dir }
     }
 
+    /// Like [`PtyDaemon::start`], with the control API on a free loopback port; returns
+    /// the API's `ADDR:PORT` too.
+    pub fn start_with_control(extra: &[&str]) -> (PtyDaemon, String) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let link = dir.path().join("ttyAT0");
+        let mut command = serve_command(
+            [OsStr::new("--pty"), link.as_os_str()]
+                .into_iter()
+                .chain(["--control", "127.0.0.1:0"].map(OsStr::new))
+                .chain(extra.iter().map(OsStr::new)),
+        );
+        let mut child = command
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("daemon starts");
+        let control = control_address(child.stderr.take().expect("stderr piped"));
+        let line = ready_line(&mut child);
+        assert!(line.starts_with("at7600: modem ready"), "{line:?}");
+        (PtyDaemon { child, link, dir }, control)
+    }
+
     /// The daemon's process id.
     pub fn pid(&self) -> u32 {
         self.child.id()

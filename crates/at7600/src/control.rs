@@ -1,5 +1,5 @@
 //! The control API (axum, HTTP on 127.0.0.1 by default): list and inspect modems,
-//! inject faults, toggle DTR, Prometheus metrics ([`metrics`], `docs/metrics.md`).
+//! inject faults, toggle DTR, Prometheus metrics (`docs/metrics.md`).
 //! Endpoints in `docs/control-api.md`.
 //!
 //! Each driver registers in the [`Registry`] with a request channel; a request is

@@ -142,7 +142,7 @@ fn get(control: &str, path: &str, accept: &str) -> (String, String) {
 }
 
 /// The process-wide families, with their Prometheus types.
-const FAMILIES: [(&str, &str); 20] = [
+const FAMILIES: [(&str, &str); 21] = [
     ("at7600_build_info", "gauge"),
     ("at7600_modems", "gauge"),
     ("at7600_modems_ended_total", "counter"),
@@ -159,6 +159,7 @@ const FAMILIES: [(&str, &str); 20] = [
     ("at7600_faults_total", "counter"),
     ("at7600_command_latency_seconds", "histogram"),
     ("at7600_urc_delay_seconds", "histogram"),
+    ("at7600_link_open_latency_seconds", "histogram"),
     ("process_cpu_seconds_total", "counter"),
     ("process_resident_memory_bytes", "gauge"),
     ("process_open_fds", "gauge"),
@@ -245,6 +246,7 @@ fn per_modem_series_add_up_to_the_process_wide_ones() {
     assert_eq!(process_wide(&s, "at7600_net_bytes_received_total"), 5.0);
     assert_eq!(process_wide(&s, "at7600_links"), 1.0);
     assert_eq!(process_wide(&s, "at7600_sessions"), 1.0);
+    assert_eq!(process_wide(&s, "at7600_link_open_latency_seconds"), 1.0);
     let links = per_modem(&s, "at7600_modem_links");
     assert_eq!(links, [(imei(0), 0.0), (imei(1), 1.0)]);
 }

@@ -74,6 +74,9 @@ pub struct Metrics {
     /// Time from the event behind an unsolicited result code to the code going out on
     /// the host's line (a URC waits while a command runs or a payload is typed).
     pub urc_delay: Histogram,
+    /// Time from `AT+CIPOPEN` to its link being up (TCP connected, UDP bound), for the
+    /// links that came up.
+    pub link_open_latency: Histogram,
 }
 
 /// Upper bounds of the [`Histogram`] buckets, in milliseconds: from a command answered
@@ -140,6 +143,7 @@ impl Metrics {
         self.net_bytes_received += other.net_bytes_received;
         self.command_latency.merge(&other.command_latency);
         self.urc_delay.merge(&other.urc_delay);
+        self.link_open_latency.merge(&other.link_open_latency);
     }
 }
 
@@ -283,6 +287,33 @@ mod tests {
         m.handle_host(ms(9), b"AT\r");
         let h = m.metrics().command_latency;
         assert_eq!((h.count(), h.sum, h.buckets[0]), (2, Duration::ZERO, 2));
+    }
+
+    /// The open latency runs from `AT+CIPOPEN` to the backend's `Opened`.
+    #[test]
+    fn link_open_latency_runs_from_cipopen_to_the_connection() {
+        use crate::io::{NetCommand, NetEvent};
+        let mut m = Modem::new(ModemConfig::default());
+        run(&mut m, b"ATE0\r");
+        run(&mut m, b"AT+NETOPEN\r");
+        assert!(matches!(m.poll_net(), Some(NetCommand::Attach)));
+        let ip = std::net::Ipv4Addr::new(10, 0, 0, 2);
+        m.handle_net(ms(10), NetEvent::Attached { ip });
+        m.handle_host(ms(1_000), b"AT+CIPOPEN=0,\"TCP\",\"192.0.2.7\",7\r");
+        let Some(NetCommand::Open { conn, .. }) = m.poll_net() else {
+            panic!("no open");
+        };
+        assert_eq!(m.metrics().link_open_latency.count(), 0);
+        let remote = "192.0.2.7:7".parse().expect("address");
+        let opened = NetEvent::Opened {
+            conn,
+            remote,
+            local_port: 40000,
+        };
+        m.handle_net(ms(1_040), opened);
+        assert!(String::from_utf8_lossy(m.host_output()).contains("+CIPOPEN: 0,0"));
+        let h = m.metrics().link_open_latency;
+        assert_eq!((h.count(), h.sum, h.buckets[4]), (1, ms(40), 1), "(25, 50]");
     }
 
     /// A URC raised while a command runs waits for its final result; the wait is the

@@ -287,7 +287,7 @@ const COUNTERS: [CoreCounter; 8] = [
 /// The core's histograms: name (before `_seconds`), help, which one.
 type CoreHistogram = (&'static str, &'static str, fn(&Metrics) -> &Histogram);
 
-const HISTOGRAMS: [CoreHistogram; 2] = [
+const HISTOGRAMS: [CoreHistogram; 3] = [
     (
         "at7600_command_latency",
         "time from a command line's CR to its final result code, on the modem's clock",
@@ -297,6 +297,11 @@ const HISTOGRAMS: [CoreHistogram; 2] = [
         "at7600_urc_delay",
         "time from the event behind a URC to the URC going out to the host",
         |m| &m.urc_delay,
+    ),
+    (
+        "at7600_link_open_latency",
+        "time from AT+CIPOPEN to its link being up (TCP connected, UDP bound)",
+        |m| &m.link_open_latency,
     ),
 ];
 

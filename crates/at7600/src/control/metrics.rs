@@ -439,3 +439,87 @@ fn histogram(
         .encode_descriptor(name, help, Some(&Unit::Seconds), MetricType::Histogram)?
         .encode_histogram::<NoLabelSet>(h.sum.as_secs_f64(), h.count(), &buckets, None)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use at7600_core::{Modem, ModemConfig};
+
+    fn view(commands: u64) -> View {
+        View {
+            status: Modem::new(ModemConfig::default()).status(),
+            metrics: Metrics {
+                commands,
+                ..Metrics::default()
+            },
+            faults: 0,
+        }
+    }
+
+    fn commands(ledger: &Ledger) -> u64 {
+        ledger.snapshot().total.metrics.commands
+    }
+
+    /// A modem that leaves between a scrape's question and its answer is counted once,
+    /// with its final counters, and the total never goes down.
+    #[test]
+    fn a_modem_leaving_mid_scrape_counts_once_and_totals_only_grow() {
+        let mut ledger = Ledger::new(true);
+        ledger.join(1, "tcp", "867584030012347");
+        ledger.join(2, "tcp", "867584030012354");
+        ledger.saw(1, &view(4));
+        ledger.saw(2, &view(3));
+        assert_eq!(commands(&ledger), 7);
+
+        let final_counters = Totals {
+            metrics: view(5).metrics,
+            faults: 1,
+        };
+        ledger.leave(1, final_counters);
+        // Its answer to a scrape asked before it left arrives late: dropped.
+        ledger.saw(1, &view(4));
+        let s = ledger.snapshot();
+        assert_eq!((s.total.metrics.commands, s.total.faults), (8, 1));
+        assert_eq!((s.modems, s.left), (1, 1));
+        assert_eq!(s.per_modem.len(), 1, "the modem that left has no series");
+        // Leaving twice (or a modem never joined) changes nothing.
+        ledger.leave(1, final_counters);
+        ledger.leave(9, final_counters);
+        assert_eq!(commands(&ledger), 8);
+
+        ledger.leave(
+            2,
+            Totals {
+                metrics: view(6).metrics,
+                faults: 0,
+            },
+        );
+        assert_eq!(commands(&ledger), 11, "both modems' final counters");
+    }
+
+    #[test]
+    fn per_modem_series_off_keeps_the_totals() {
+        let mut ledger = Ledger::new(false);
+        ledger.join(1, "pty", "867584030012347");
+        ledger.saw(1, &view(2));
+        let s = ledger.snapshot();
+        assert!(s.per_modem.is_empty());
+        assert_eq!(s.total.metrics.commands, 2);
+    }
+
+    #[test]
+    fn openmetrics_is_chosen_from_the_accept_header() {
+        let accept = |v: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(header::ACCEPT, HeaderValue::from_str(v).expect("header"));
+            wants_openmetrics(&h)
+        };
+        assert!(accept(
+            "application/openmetrics-text;version=1.0.0,text/plain;q=0.5"
+        ));
+        assert!(accept("text/plain, Application/OpenMetrics-Text; q=0.3"));
+        assert!(!accept("text/plain;version=0.0.4"));
+        assert!(!accept("application/openmetrics-text; q=0"));
+        assert!(!wants_openmetrics(&HeaderMap::new()));
+    }
+}

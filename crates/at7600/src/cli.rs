@@ -352,6 +352,10 @@ pub struct SettingsArgs {
     /// this many milliseconds (idle or half-sent) [default: 10000].
     #[arg(long, value_name = "MS")]
     pub control_header_timeout_ms: Option<u64>,
+    /// Per-modem series (labelled by IMEI) in the control API's /metrics beside the
+    /// process-wide ones; off for large fleets [default: on].
+    #[arg(long, value_enum, value_name = "ON|OFF", help_heading = "Control")]
+    pub metrics_per_modem: Option<OnOff>,
     /// Let modems reach only destinations matching these rules, CIDR[:PORT[-PORT]]
     /// (repeatable; added to the allow list of the config file's policy section). Without any, everything not denied.
     #[arg(long, value_name = "RULE")]
@@ -374,4 +378,13 @@ pub struct SettingsArgs {
     /// (each choice is logged at debug level).
     #[arg(long, value_name = "SEED")]
     pub torture: Option<u64>,
+}
+
+/// A switch given on the command line.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnOff {
+    /// Switched on.
+    On,
+    /// Switched off.
+    Off,
 }

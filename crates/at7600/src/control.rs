@@ -1,6 +1,7 @@
 //! The control API (axum, HTTP on 127.0.0.1 by default): list and inspect modems,
-//! inject faults, toggle DTR, watch them live, Prometheus metrics, and the dashboard
-//! page. Endpoints in `docs/control-api.md`; their description at `/openapi.json`.
+//! inject faults, toggle DTR, watch them live, Prometheus metrics (`docs/metrics.md`),
+//! and the dashboard page. Endpoints in `docs/control-api.md`; their description at
+//! `/openapi.json`.
 //!
 //! Each driver registers in the [`Registry`] with a request channel; a request is
 //! answered by the driver's own loop, so the API never touches a core directly.
@@ -26,6 +27,9 @@ use std::time::Duration;
 use tokio::sync::{broadcast, mpsc, oneshot, Semaphore};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+
+mod metrics;
+pub use metrics::Totals;
 
 /// How long the API waits for a driver to answer.
 const ANSWER: Duration = Duration::from_secs(2);
@@ -64,23 +68,41 @@ type Modems = (u64, BTreeMap<u64, (String, mpsc::UnboundedSender<Request>)>);
 #[derive(Debug, Default)]
 pub struct Registry {
     inner: Mutex<Modems>,
+    /// What `/metrics` keeps: each modem's IMEI and last counters, and the totals of
+    /// the modems gone, so process-wide counters never go down.
+    ledger: Mutex<metrics::Ledger>,
 }
 
 impl Registry {
-    /// Registers a modem; returns its id and its request stream.
-    pub fn register(&self, front_end: &str) -> (u64, mpsc::UnboundedReceiver<Request>) {
+    /// A registry whose `/metrics` has per-modem series or not (see `docs/metrics.md`).
+    pub fn new(per_modem: bool) -> Registry {
+        Registry {
+            inner: Mutex::default(),
+            ledger: Mutex::new(metrics::Ledger::new(per_modem)),
+        }
+    }
+
+    /// Registers a modem (its front end and IMEI label its metrics); returns its id and
+    /// its request stream.
+    pub fn register(&self, front_end: &str, imei: &str) -> (u64, mpsc::UnboundedReceiver<Request>) {
         let (tx, rx) = mpsc::unbounded_channel();
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         inner.0 += 1;
         let id = inner.0;
         inner.1.insert(id, (front_end.to_string(), tx));
+        self.ledger().join(id, front_end, imei);
         (id, rx)
     }
 
-    /// Forgets a modem.
-    pub fn unregister(&self, id: u64) {
+    /// Forgets a modem; its final counters stay in the process-wide totals.
+    pub fn unregister(&self, id: u64, last: Totals) {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         inner.1.remove(&id);
+        self.ledger().leave(id, last);
+    }
+
+    fn ledger(&self) -> std::sync::MutexGuard<'_, metrics::Ledger> {
+        self.ledger.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn modems(&self) -> Vec<(u64, String, mpsc::UnboundedSender<Request>)> {
@@ -115,6 +137,9 @@ pub struct Options {
     pub token: Option<String>,
     /// The daemon's listeners that modems may not reach; the API adds its own address.
     pub own: at7600_net::OwnListeners,
+    /// Whether `/metrics` has per-modem series (labelled by IMEI) beside the
+    /// process-wide ones. Default on; off for large fleets.
+    pub per_modem: bool,
 }
 
 impl Default for Options {
@@ -125,6 +150,7 @@ impl Default for Options {
             request_timeout: Duration::from_secs(30),
             token: None,
             own: at7600_net::OwnListeners::default(),
+            per_modem: true,
         }
     }
 }
@@ -155,7 +181,7 @@ pub async fn start(
     };
     tracing::debug!(%bound, token = options.token.is_some(), "control API");
     eprintln!("at7600: control API on http://{bound}{auth}");
-    let registry = Arc::new(Registry::default());
+    let registry = Arc::new(Registry::new(options.per_modem));
     let own = options.own.add(bound);
     let registry_for_api = registry.clone();
     tokio::spawn(async move {
@@ -187,7 +213,7 @@ pub fn routes() -> OpenApiRouter<Arc<Registry>> {
 pub fn router(registry: Arc<Registry>) -> Router {
     let (routes, _) = routes().split_for_parts();
     routes
-        .route("/metrics", get(metrics))
+        .route("/metrics", get(metrics::metrics))
         .fallback(no_route)
         .method_not_allowed_fallback(no_method)
         .with_state(registry)
@@ -545,84 +571,4 @@ async fn transcript(
         Ok(event("line", &line))
     });
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
-}
-
-async fn metrics(State(reg): State<Arc<Registry>>) -> Response {
-    let mut views = Vec::new();
-    for (id, front_end, tx) in reg.modems() {
-        if let Some(v) = view(&tx).await {
-            views.push((id, front_end, v));
-        }
-    }
-    let body = prometheus(&views);
-    ([("content-type", "text/plain; version=0.0.4")], body).into_response()
-}
-
-/// Prometheus text format: one family per counter, per modem and in total.
-fn prometheus(views: &[(u64, String, View)]) -> String {
-    type Get = fn(&View) -> u64;
-    let families: [(&str, &str, &str, Get); 9] = [
-        ("at7600_commands_total", "counter", "AT commands run", |v| {
-            v.metrics.commands
-        }),
-        (
-            "at7600_errors_total",
-            "counter",
-            "commands answered ERROR",
-            |v| v.metrics.errors,
-        ),
-        (
-            "at7600_urcs_total",
-            "counter",
-            "unsolicited result codes",
-            |v| v.metrics.urcs,
-        ),
-        (
-            "at7600_host_bytes_in_total",
-            "counter",
-            "bytes from the host",
-            |v| v.metrics.host_bytes_in,
-        ),
-        (
-            "at7600_host_bytes_out_total",
-            "counter",
-            "bytes to the host",
-            |v| v.metrics.host_bytes_out,
-        ),
-        (
-            "at7600_net_bytes_sent_total",
-            "counter",
-            "payload bytes sent",
-            |v| v.metrics.net_bytes_sent,
-        ),
-        (
-            "at7600_net_bytes_received_total",
-            "counter",
-            "payload bytes received",
-            |v| v.metrics.net_bytes_received,
-        ),
-        ("at7600_faults_total", "counter", "faults injected", |v| {
-            v.faults
-        }),
-        ("at7600_links", "gauge", "links in use", |v| {
-            v.status.links.len() as u64
-        }),
-    ];
-    let mut out = format!(
-        "# HELP at7600_modems modems running\n# TYPE at7600_modems gauge\nat7600_modems {}\n",
-        views.len()
-    );
-    for (name, kind, help, get) in families {
-        out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} {kind}\n"));
-        let mut total = 0;
-        for (id, front_end, v) in views {
-            let n = get(v);
-            total += n;
-            out.push_str(&format!(
-                "{name}{{modem=\"{id}\",front_end=\"{front_end}\"}} {n}\n"
-            ));
-        }
-        out.push_str(&format!("{name}{{modem=\"all\"}} {total}\n"));
-    }
-    out
 }

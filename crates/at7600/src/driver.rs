@@ -63,7 +63,7 @@ impl Driver {
     /// `record` if given.
     pub fn new(config: ModemConfig, network: &NetSpec, record: Option<Recorder>) -> Self {
         let control = network.control.as_ref().map(|reg| {
-            let (id, rx) = reg.register(network.front_end);
+            let (id, rx) = reg.register(network.front_end, &config.identity.imei);
             (reg.clone(), id, rx)
         });
         let mut modem = Core::new(Modem::new(config), record);
@@ -372,7 +372,12 @@ impl Drop for Driver {
     fn drop(&mut self) {
         self.modem.finish();
         if let Some((reg, id, _)) = &self.control {
-            reg.unregister(*id);
+            // Its counters stay in the process-wide totals (they never go down).
+            let last = crate::control::Totals {
+                metrics: self.modem.metrics(),
+                faults: self.net.faults_injected(),
+            };
+            reg.unregister(*id, last);
         }
     }
 }

@@ -125,13 +125,13 @@ fn control_api_lists_injects_and_counts() {
     assert!(m.contains("at7600_modems 1"), "{m}");
     assert!(m.contains("# TYPE at7600_commands_total counter"), "{m}");
     assert!(
-        m.contains("at7600_urcs_total{modem=\"1\",front_end=\"stdio\"} "),
+        m.contains("at7600_modem_urcs_total{imei=\"867584030012347\",front_end=\"stdio\"} "),
         "{m}"
     );
-    assert!(m.contains("at7600_faults_total{modem=\"all\"} 3"), "{m}");
+    assert!(m.contains("\nat7600_faults_total 3\n"), "{m}");
     let commands: u64 = m
         .lines()
-        .find_map(|l| l.strip_prefix("at7600_commands_total{modem=\"all\"} "))
+        .find_map(|l| l.strip_prefix("at7600_commands_total "))
         .unwrap()
         .parse()
         .unwrap();

@@ -146,10 +146,10 @@ impl utoipa::ToSchema for FaultSchema {
     }
 }
 
-/// Prometheus text format: every counter per modem and in total (see
-/// `docs/control-api.md`). Routed apart from the typed routes; described here.
+/// Prometheus text format, or OpenMetrics when the `Accept` header asks for it (see
+/// `docs/metrics.md`). Routed apart from the typed routes; described here.
 #[utoipa::path(get, path = "/metrics", tag = "metrics",
-    responses((status = 200, description = "Prometheus text format", content_type = "text/plain", body = String)))]
+    responses((status = 200, description = "Prometheus text format (OpenMetrics on request)", content_type = "text/plain", body = String)))]
 #[allow(dead_code)]
 fn metrics_description() {}
 

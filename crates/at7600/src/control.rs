@@ -76,6 +76,17 @@ impl Registry {
             .collect()
     }
 
+    /// How many modems are registered.
+    pub fn len(&self) -> usize {
+        let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        inner.1.len()
+    }
+
+    /// No modem is registered.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     fn modem(&self, id: u64) -> Option<(String, mpsc::UnboundedSender<Request>)> {
         let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         inner.1.get(&id).cloned()
@@ -160,6 +171,7 @@ pub async fn serve(listener: tokio::net::TcpListener, registry: Arc<Registry>, o
         .route("/modems/{id}/fault", post(fault))
         .route("/modems/{id}/dtr", post(dtr))
         .route("/metrics", get(metrics))
+        .route("/health", get(health))
         .with_state(registry);
     let app = hyper_util::service::TowerToHyperService::new(app);
     let options = Arc::new(options);
@@ -359,6 +371,12 @@ async fn dtr(
         Ok(Json(d)) => inject(&reg, id, Fault::Dtr { on: d.on }).await,
         Err(e) => error(StatusCode::BAD_REQUEST, e.body_text()),
     }
+}
+
+/// `GET /health`: the API answers, without asking any modem (a health check must stay
+/// cheap with 10,000 of them).
+async fn health(State(reg): State<Arc<Registry>>) -> Response {
+    Json(json!({"status": "ok", "modems": reg.len()})).into_response()
 }
 
 async fn metrics(State(reg): State<Arc<Registry>>) -> Response {

@@ -5,6 +5,7 @@
 use crate::control::{Registry, Request, View};
 use crate::netstack::{NetSpec, NetStack};
 use crate::record::{Core, Recorder};
+use crate::service::Schedule;
 use crate::trace::Trace;
 use at7600_core::{Input, Modem, ModemConfig};
 use std::future::Future;
@@ -53,6 +54,8 @@ pub struct Driver {
     unflushed: bool,
     /// The AT traffic trace's hook (`--trace`): host bytes as they are read and written.
     trace: Trace,
+    /// New fault schedules (SIGHUP); `None` once no more can come.
+    reload: Option<watch::Receiver<Schedule>>,
 }
 
 impl Driver {
@@ -70,13 +73,17 @@ impl Driver {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
         modem.handle(Duration::ZERO, Input::WallClock(utc_ms));
+        // The schedule in force now; only later reloads wake the loop.
+        let mut reload = network.faults.clone();
+        let faults = reload.borrow_and_update().clone();
         Driver {
             modem,
-            net: NetStack::new(network),
+            net: NetStack::new(network, &faults),
             control,
             epoch: Instant::now(),
             unflushed: false,
             trace: Trace::new(),
+            reload: Some(reload),
         }
     }
 
@@ -232,6 +239,10 @@ impl Driver {
                     }
                 },
                 Some(req) = next_request(&mut self.control) => self.on_request(req),
+                Some(faults) = next_schedule(&mut self.reload) => {
+                    let now = self.now();
+                    self.net.reload_schedule(now, &faults);
+                }
                 () = deadline => self.on_deadline(),
             }
             self.pump();
@@ -371,6 +382,21 @@ async fn next_request(
     match control {
         Some((_, _, rx)) => rx.recv().await,
         None => std::future::pending().await,
+    }
+}
+
+/// The next fault schedule SIGHUP brings. Once the sender is gone (the daemon keeps it
+/// while it serves) the receiver is dropped, so a closed channel cannot spin the loop.
+async fn next_schedule(reload: &mut Option<watch::Receiver<Schedule>>) -> Option<Schedule> {
+    let Some(rx) = reload.as_mut() else {
+        return std::future::pending().await;
+    };
+    match rx.changed().await {
+        Ok(()) => Some(rx.borrow_and_update().clone()),
+        Err(_) => {
+            *reload = None;
+            None
+        }
     }
 }
 

@@ -49,6 +49,7 @@ pub async fn serve(
         stdout = host.stdout.kind(),
         "modem ready on stdio"
     );
+    crate::service::ready("at7600: modem ready on stdio");
     let mut driver = Driver::new(config, &network, recorder);
     let stop = driver.run(&mut host, &mut shutdown).await;
     tracing::debug!(?stop, "stdio modem ending");

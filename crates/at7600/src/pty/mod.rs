@@ -18,7 +18,6 @@ use at7600_core::ModemConfig;
 use claim::Claim;
 use master::PtyPort;
 use opens::OpenWatch;
-use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tokio::sync::watch;
@@ -141,12 +140,11 @@ pub async fn serve(
     shutdown: watch::Receiver<bool>,
 ) -> Result<()> {
     let modem = PtyModem::open(link, &config, record)?;
-    println!(
+    crate::service::ready_line(&format!(
         "at7600: modem ready on {} ({})",
         link.display(),
         modem.slave().display()
-    );
-    let _ = io::stdout().flush();
+    ));
     modem.serve(config, network, shutdown).await;
     Ok(())
 }
@@ -183,12 +181,11 @@ where
     }
     let first = fleet_path(template, 0, count);
     let last = fleet_path(template, count - 1, count);
-    println!(
+    crate::service::ready_line(&format!(
         "at7600: {count} modems ready on {} .. {}",
         first.display(),
         last.display()
-    );
-    let _ = io::stdout().flush();
+    ));
     let tasks: Vec<_> = modems
         .into_iter()
         .map(|(modem, config)| {

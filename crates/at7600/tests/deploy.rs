@@ -2,7 +2,8 @@
 //! config files this daemon accepts, and pass their own tools' checks
 //! (.ci/validate-deploy: systemd-analyze verify, hadolint, kubernetes-validate).
 use at7600::cli::{Cli, Command};
-use clap::Parser;use std::io::Write;
+use clap::Parser;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 fn repo() -> PathBuf {
@@ -66,7 +67,10 @@ fn the_statefulset_runs_a_command_line_serve_accepts_with_the_configmap() {
 
     // The ConfigMap's at7600.toml: the block after "at7600.toml: |", dedented.
     let map = read("deploy/k8s/configmap.yaml");
-    let mut lines = map.lines().skip_while(|l| l.trim() != "at7600.toml: |").skip(1);
+    let mut lines = map
+        .lines()
+        .skip_while(|l| l.trim() != "at7600.toml: |")
+        .skip(1);
     let first = lines.next().expect("at7600.toml has lines");
     let indent = first.len() - first.trim_start().len();
     let toml: String = std::iter::once(first)
@@ -86,6 +90,17 @@ fn the_container_runs_a_command_line_serve_accepts() {
     let args: Vec<String> = serde_json::from_str(cmd).expect("CMD in exec form");
     accepted(&args, None);
     assert!(docker.contains("CMD [\"at7600\", \"ctl\", \"health\"]"));
+}
+
+#[test]
+fn the_gitlab_service_container_runs_a_command_line_serve_accepts() {
+    let job = read("deploy/ci/gitlab-ci.yml");
+    let command = job
+        .lines()
+        .find_map(|l| l.trim_start().strip_prefix("command: "))
+        .expect("the service's command");
+    let args: Vec<String> = serde_json::from_str(command).expect("a JSON-style list");
+    accepted(&args, None);
 }
 
 /// Runs .ci/validate-deploy where its tools are (`.ci/validate-deploy --install-tools`

@@ -178,8 +178,9 @@ async fn serve(
         front_end,
     };
     let (stop_tx, stop_rx) = watch::channel(false);
+    let signalled = wait_for_signal();
     tokio::spawn(async move {
-        wait_for_signal().await;
+        signalled.await;
         tracing::info!("shutting down");
         service::stopping();
         let _ = stop_tx.send(true);
@@ -282,17 +283,35 @@ fn raise_descriptor_limit() {
     }
 }
 
-/// Ctrl-C or SIGTERM.
-async fn wait_for_signal() {
-    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-        Ok(term) => Some(term),
+/// Ctrl-C (SIGINT) or SIGTERM. The handlers are installed by this call, not when the
+/// returned future is first polled: a service manager may send SIGTERM as soon as the
+/// ready line is out, and that must already mean a graceful shutdown, not the default
+/// action that ends the process on the spot.
+fn wait_for_signal() -> impl std::future::Future<Output = ()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let watch = |kind: SignalKind, name: &str| match signal(kind) {
+        Ok(stream) => Some(stream),
         Err(e) => {
-            tracing::warn!(error = %e, "cannot watch SIGTERM");
+            tracing::warn!(error = %e, "cannot watch {name}");
             None
         }
     };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        Some(_) = async { match term.as_mut() { Some(t) => t.recv().await, None => std::future::pending().await } } => {}
+    let mut term = watch(SignalKind::terminate(), "SIGTERM");
+    let mut int = watch(SignalKind::interrupt(), "SIGINT");
+    async move {
+        tokio::select! {
+            Some(()) = next_signal(&mut int) => {}
+            Some(()) = next_signal(&mut term) => {}
+            // Both streams ended (the runtime is going away): nothing more will come.
+            else => std::future::pending().await,
+        }
+    }
+}
+
+/// The next delivery of a watched signal; never, for one that could not be watched.
+async fn next_signal(signal: &mut Option<tokio::signal::unix::Signal>) -> Option<()> {
+    match signal {
+        Some(signal) => signal.recv().await,
+        None => std::future::pending().await,
     }
 }

@@ -260,3 +260,38 @@ impl NetStack {
         r
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(ms: &[u64]) -> Vec<ScheduledFault> {
+        ms.iter()
+            .map(|&at_ms| ScheduledFault {
+                at_ms,
+                fault: Fault::RefuseOpen,
+            })
+            .collect()
+    }
+
+    fn times(schedule: &[(Instant, Fault)]) -> Vec<u64> {
+        schedule.iter().map(|(t, _)| t.as_millis() as u64).collect()
+    }
+
+    #[test]
+    fn a_new_modem_takes_every_fault_latest_first() {
+        assert_eq!(
+            times(&pending_faults(&at(&[500, 0, 9000]), Duration::ZERO)),
+            [9000, 500, 0]
+        );
+    }
+
+    #[test]
+    fn a_reload_keeps_only_the_faults_ahead_of_the_modems_clock() {
+        let now = Duration::from_millis(1000);
+        assert_eq!(
+            times(&pending_faults(&at(&[0, 999, 1000, 1001, 5000]), now)),
+            [5000, 1001]
+        );
+    }
+}

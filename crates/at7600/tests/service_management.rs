@@ -255,6 +255,36 @@ fn identity_offset_moves_the_first_modems_imei() {
     assert!(answer.contains(&first.nth(1001).imei), "{answer:?}");
 }
 
+/// A StatefulSet pod, as far as the daemon can tell: its own UTS namespace with the
+/// host name `at7600-fleet-3` (unshare(1); needs the right to make namespaces).
+#[test]
+fn identity_block_takes_the_pods_range_from_its_host_name() {
+    let permitted = Command::new("unshare")
+        .args(["-u", "true"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !permitted {
+        eprintln!("skipped: unshare -u is not permitted here");
+        return;
+    }
+    let child = Command::new("unshare")
+        .args(["-u", "sh", "-c"])
+        .arg("hostname at7600-fleet-3 && exec \"$0\" serve --tcp 127.0.0.1:0 --identity-block 100")
+        .arg(env!("CARGO_BIN_EXE_at7600"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("unshare runs");
+    let daemon = Daemon::of(child);
+    let first = at7600_core::ModemConfig::default().identity;
+    for n in [300, 301] {
+        let mut modem = daemon.modem();
+        let answer = modem.send("AT+CGSN\r", "OK\\r\\n");
+        assert!(answer.contains(&first.nth(n).imei), "{n}: {answer:?}");
+    }
+}
+
 #[test]
 fn identity_block_needs_an_ordinal_in_the_host_name_or_a_fitting_count() {
     let out = Command::new(env!("CARGO_BIN_EXE_at7600"))

@@ -36,10 +36,23 @@ fn type_notify_ready_after_the_ready_line_and_stopping_on_sigterm() {
         .env("NOTIFY_SOCKET", &path)
         .spawn()
         .expect("daemon starts");
-    let line = common::ready_line(&mut child);
-    assert!(line.starts_with("at7600: modems ready on tcp "), "{line:?}");
     let ready = notification(&socket);
     assert!(ready.lines().any(|l| l == "READY=1"), "{ready:?}");
+    // READY=1 came after the ready line: that line is waiting on standard output.
+    let stdout = child.stdout.as_ref().expect("stdout piped");
+    let mut pending = libc::pollfd {
+        fd: std::os::fd::AsRawFd::as_raw_fd(stdout),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd, no wait.
+    assert_eq!(
+        unsafe { libc::poll(&mut pending, 1, 0) },
+        1,
+        "READY=1 before the ready line"
+    );
+    let line = common::ready_line(&mut child);
+    assert!(line.starts_with("at7600: modems ready on tcp "), "{line:?}");
     assert!(
         ready.contains("STATUS=modems ready on tcp 127.0.0.1:"),
         "{ready:?}"

@@ -65,6 +65,26 @@ fn type_notify_ready_after_the_ready_line_and_stopping_on_sigterm() {
     assert!(status.success(), "{status:?}");
 }
 
+#[test]
+fn type_notify_on_stdio_once_the_modem_is_registered() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("notify");
+    let socket = UnixDatagram::bind(&path).expect("notify socket");
+    let mut child = common::stdio_command(None, &["--control", "127.0.0.1:0"])
+        .env("NOTIFY_SOCKET", &path)
+        .spawn()
+        .expect("daemon starts");
+    let control = common::control_address(child.stderr.take().expect("stderr piped"));
+    let ready = notification(&socket);
+    assert!(ready.lines().any(|l| l == "READY=1"), "{ready:?}");
+    assert!(ready.contains("STATUS=modem ready on stdio"), "{ready:?}");
+    // Ready means the control API already lists the modem.
+    let health = common::ctl(&control, &["health"]);
+    assert!(health.contains("\"modems\":1"), "{health}");
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
 /// Radio faults every second for two minutes, each with another signal strength:
 /// AT+CSQ keeps changing while this schedule is in force.
 fn changing_signal() -> String {

@@ -65,24 +65,47 @@ fn type_notify_ready_after_the_ready_line_and_stopping_on_sigterm() {
     assert!(status.success(), "{status:?}");
 }
 
-#[test]
-fn type_notify_on_stdio_once_the_modem_is_registered() {
+/// Starts `command` (with `--control 127.0.0.1:0` among its flags, standard error
+/// piped) with a notify socket; once READY=1 is in, the control API already lists
+/// `modems` modems, and the status names the front end.
+fn ready_with_modems_registered(mut command: Command, status: &str, modems: usize) {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("notify");
     let socket = UnixDatagram::bind(&path).expect("notify socket");
-    let mut child = common::stdio_command(None, &["--control", "127.0.0.1:0"])
+    let mut child = command
         .env("NOTIFY_SOCKET", &path)
+        .stderr(Stdio::piped())
         .spawn()
         .expect("daemon starts");
     let control = common::control_address(child.stderr.take().expect("stderr piped"));
     let ready = notification(&socket);
     assert!(ready.lines().any(|l| l == "READY=1"), "{ready:?}");
-    assert!(ready.contains("STATUS=modem ready on stdio"), "{ready:?}");
-    // Ready means the control API already lists the modem.
+    assert!(ready.contains(&format!("STATUS={status}")), "{ready:?}");
     let health = common::ctl(&control, &["health"]);
-    assert!(health.contains("\"modems\":1"), "{health}");
+    assert!(health.contains(&format!("\"modems\":{modems}")), "{health}");
     let _ = child.kill();
     let _ = child.wait();
+}
+
+#[test]
+fn type_notify_on_stdio_once_the_modem_is_registered() {
+    let command = common::stdio_command(None, &["--control", "127.0.0.1:0"]);
+    ready_with_modems_registered(command, "modem ready on stdio", 1);
+}
+
+#[test]
+fn type_notify_for_a_pty_fleet_once_every_modem_is_registered() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let template = dir.path().join("ttyAT{n}");
+    let command = serve_command([
+        "--pty".as_ref(),
+        template.as_os_str(),
+        "--count".as_ref(),
+        "40".as_ref(),
+        "--control".as_ref(),
+        "127.0.0.1:0".as_ref(),
+    ]);
+    ready_with_modems_registered(command, "40 modems ready on ", 40);
 }
 
 /// Radio faults every second for two minutes, each with another signal strength:

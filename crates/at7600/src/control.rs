@@ -114,6 +114,17 @@ impl Registry {
             .collect()
     }
 
+    /// How many modems are registered.
+    pub fn len(&self) -> usize {
+        let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        inner.1.len()
+    }
+
+    /// No modem is registered.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     fn modem(&self, id: u64) -> Option<(String, mpsc::UnboundedSender<Request>)> {
         let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         inner.1.get(&id).cloned()
@@ -199,6 +210,7 @@ pub async fn start(
 pub fn routes() -> OpenApiRouter<Arc<Registry>> {
     OpenApiRouter::with_openapi(openapi::base())
         .routes(routes!(list))
+        .routes(routes!(health))
         .routes(routes!(show))
         .routes(routes!(fault))
         .routes(routes!(dtr))
@@ -399,6 +411,17 @@ async fn all_modems(reg: &Registry) -> Vec<api::Modem> {
     responses((status = 200, description = "Every modem", body = [api::Modem])))]
 async fn list(State(reg): State<Arc<Registry>>) -> Json<Vec<api::Modem>> {
     Json(all_modems(&reg).await)
+}
+
+/// Is the API up: answered without asking any modem, so a container's or an
+/// orchestrator's health check stays cheap with 10,000 of them.
+#[utoipa::path(get, path = "/health", tag = "modems",
+    responses((status = 200, description = "The API answers", body = api::Health)))]
+async fn health(State(reg): State<Arc<Registry>>) -> Json<api::Health> {
+    Json(api::Health {
+        status: "ok".into(),
+        modems: reg.len(),
+    })
 }
 
 /// One modem.

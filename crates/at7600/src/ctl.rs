@@ -23,6 +23,7 @@ pub fn run(args: &CtlArgs) -> Result<()> {
             Some(format!("{{\"on\":{}}}", state == "on")),
         ),
         CtlAction::Metrics => ("GET", "/metrics".to_string(), None),
+        CtlAction::Health => ("GET", "/health".to_string(), None),
     };
     let token = args
         .token

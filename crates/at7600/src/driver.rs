@@ -6,6 +6,7 @@ use crate::control::tap::Tap;
 use crate::control::{Registry, Request, View};
 use crate::netstack::{NetSpec, NetStack};
 use crate::record::{Core, Recorder};
+use crate::service::Schedule;
 use crate::trace::Trace;
 use at7600_core::{Input, Modem, ModemConfig};
 use std::future::Future;
@@ -56,6 +57,8 @@ pub struct Driver {
     trace: Trace,
     /// The control API's view of the line: the dashboard's transcript, last commands.
     tap: Tap,
+    /// New fault schedules (SIGHUP); `None` once no more can come.
+    reload: Option<watch::Receiver<Schedule>>,
 }
 
 impl Driver {
@@ -73,14 +76,18 @@ impl Driver {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
         modem.handle(Duration::ZERO, Input::WallClock(utc_ms));
+        // The schedule in force now; only later reloads wake the loop.
+        let mut reload = network.faults.clone();
+        let faults = reload.borrow_and_update().clone();
         Driver {
             modem,
-            net: NetStack::new(network),
+            net: NetStack::new(network, &faults),
             control,
             epoch: Instant::now(),
             unflushed: false,
             trace: Trace::new(),
             tap: Tap::default(),
+            reload: Some(reload),
         }
     }
 
@@ -243,6 +250,10 @@ impl Driver {
                     }
                 },
                 Some(req) = next_request(&mut self.control) => self.on_request(req),
+                Some(faults) = next_schedule(&mut self.reload) => {
+                    let now = self.now();
+                    self.net.reload_schedule(now, &faults);
+                }
                 () = deadline => self.on_deadline(),
             }
             self.pump();
@@ -389,6 +400,21 @@ async fn next_request(
     match control {
         Some((_, _, rx)) => rx.recv().await,
         None => std::future::pending().await,
+    }
+}
+
+/// The next fault schedule SIGHUP brings. Once the sender is gone (the daemon keeps it
+/// while it serves) the receiver is dropped, so a closed channel cannot spin the loop.
+async fn next_schedule(reload: &mut Option<watch::Receiver<Schedule>>) -> Option<Schedule> {
+    let Some(rx) = reload.as_mut() else {
+        return std::future::pending().await;
+    };
+    match rx.changed().await {
+        Ok(()) => Some(rx.borrow_and_update().clone()),
+        Err(_) => {
+            *reload = None;
+            None
+        }
     }
 }
 

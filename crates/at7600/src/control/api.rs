@@ -160,6 +160,16 @@ pub struct Dtr {
     pub on: bool,
 }
 
+/// `GET /health`: the API answers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[schema(examples(json!({"status": "ok", "modems": 1})))]
+pub struct Health {
+    /// Always `ok`.
+    pub status: String,
+    /// Modems registered in this process.
+    pub modems: usize,
+}
+
 /// A request that was carried out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[schema(examples(json!({"ok": true})))]

@@ -25,7 +25,12 @@ pub struct Daemon {
 
 impl Daemon {
     pub fn start(extra: &[&str]) -> Daemon {
-        let mut child = serve(["--tcp", "127.0.0.1:0"].iter().chain(extra));
+        Daemon::of(serve(["--tcp", "127.0.0.1:0"].iter().chain(extra)))
+    }
+
+    /// A `serve --tcp` daemon started some other way (stdout piped), once its ready
+    /// line is out.
+    pub fn of(mut child: Child) -> Daemon {
         let stdout = child.stdout.take().expect("stdout piped");
         let mut line = String::new();
         BufReader::new(stdout)

@@ -2,6 +2,7 @@
 //! timeouts go into the core; its host output, network commands and next deadline come
 //! out after every input.
 
+use crate::certstore::CertDir;
 use crate::control::{Registry, Request, View};
 use crate::netstack::{NetSpec, NetStack};
 use crate::record::{Core, Recorder};
@@ -53,6 +54,8 @@ pub struct Driver {
     unflushed: bool,
     /// The AT traffic trace's hook (`--trace`): host bytes as they are read and written.
     trace: Trace,
+    /// `[tls] cert_dir`: where this modem's certificate store is kept.
+    certs: Option<CertDir>,
 }
 
 impl Driver {
@@ -63,6 +66,8 @@ impl Driver {
             let (id, rx) = reg.register(network.front_end);
             (reg.clone(), id, rx)
         });
+        let certs =
+            (config.tls.cert_dir.as_deref()).map(|root| CertDir::new(root, &config.identity.imei));
         let mut modem = Core::new(Modem::new(config), record);
         // The module's clock (AT+CCLK?) starts at the host's UTC; the core never reads a
         // clock, so it is told, as an input (recorded, so a replay shows the same time).
@@ -70,6 +75,10 @@ impl Driver {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
         modem.handle(Duration::ZERO, Input::WallClock(utc_ms));
+        // The certificate store kept on disk, as an input too (ssl.md §4.5).
+        if let Some(dir) = &certs {
+            modem.handle(Duration::ZERO, Input::CertStore(dir.load()));
+        }
         Driver {
             modem,
             net: NetStack::new(network),
@@ -77,6 +86,7 @@ impl Driver {
             epoch: Instant::now(),
             unflushed: false,
             trace: Trace::new(),
+            certs,
         }
     }
 
@@ -88,6 +98,19 @@ impl Driver {
     fn pump(&mut self) {
         let now = self.now();
         self.net.exchange(now, &mut self.modem);
+        self.persist_certs();
+    }
+
+    /// Writes the certificate store's changes (`AT+CCERTDOWN`, `AT+CCERTDELE`).
+    fn persist_certs(&mut self) {
+        while let Some(change) = self.modem.poll_store() {
+            let Some(dir) = &self.certs else {
+                continue;
+            };
+            if let Err(e) = dir.apply(&change) {
+                tracing::warn!("certificate store: {e}");
+            }
+        }
     }
 
     /// The host's DTR line changed (a PTY client closing or reopening the port).

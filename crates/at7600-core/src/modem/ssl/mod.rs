@@ -184,7 +184,6 @@ pub struct SslState {
     lost: bool,
 }
 
-
 impl Modem {
     /// The commands of the set; `None` for any other command.
     pub(super) fn cmd_ssl(&mut self, name: &str, form: &Form) -> Option<Step> {

@@ -198,10 +198,7 @@ fn transparent_flow() {
 
 #[test]
 fn network_lost_with_a_session_open_a76xx() {
-    let mut config = at7600_core::ModemConfig::default();
-    config.identity.personality = at7600_core::config::Personality::A76xx;
-    let mut b = Bench::new(config);
-    b.host("ATE0\r");
+    let mut b = Bench::a76xx();
     b.cch_start();
     b.cch_open(0, "example.com", 443, 2, 0);
     assert_eq!(

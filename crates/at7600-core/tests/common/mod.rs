@@ -305,6 +305,15 @@ impl Bench {
         self.last_conn()
     }
 
+    /// An A76xx-personality bench with echo off (`ATE0`).
+    pub fn a76xx() -> Self {
+        let mut config = ModemConfig::default();
+        config.identity.personality = at7600_core::config::Personality::A76xx;
+        let mut b = Bench::new(config);
+        b.host("ATE0\r");
+        b
+    }
+
     /// A bench with echo off (`ATE0`), so outputs are only the module's answers.
     pub fn quiet() -> Self {
         let mut b = Bench::default();

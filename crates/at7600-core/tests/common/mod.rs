@@ -347,6 +347,14 @@ impl Bench {
         }
     }
 
+    /// Sends each command (with `\r`) in turn and checks it is refused with a plain
+    /// `ERROR` and nothing else.
+    pub fn expect_errors(&mut self, cmds: &[&str]) {
+        for cmd in cmds {
+            assert_eq!(self.host(format!("{cmd}\r")), r"\r\nERROR\r\n", "{cmd}");
+        }
+    }
+
     /// Changes the radio values as a fault would; returns the URCs that gives.
     pub fn radio(&mut self, change: impl FnOnce(&mut at7600_core::config::Radio)) -> String {
         let mut radio = self.modem.status().radio;

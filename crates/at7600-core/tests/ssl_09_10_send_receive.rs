@@ -321,35 +321,12 @@ fn automatic_mode_stops_reading_while_the_host_lags() {
         .take(100)
         .collect();
     assert_eq!(cmds, vec![NetCommand::PauseRead { conn }]);
-    let mut out = Vec::new();
-    for _ in 0..100 {
-        let chunk = b.modem.host_output().to_vec();
-        if chunk.is_empty() {
-            break;
-        }
-        b.modem.consume_host_output(chunk.len());
-        out.extend(chunk);
-    }
+    let out = b.drain_output();
     let cmds: Vec<_> = std::iter::from_fn(|| b.modem.poll_net())
         .take(100)
         .collect();
     assert_eq!(cmds, vec![NetCommand::ResumeRead { conn }]);
-    // Every byte came out, in order, between the frame headers.
-    let mut payload: Vec<u8> = Vec::new();
-    let mut rest = out.as_slice();
-    for _ in 0..100 {
-        let Some(after) = rest.strip_prefix(b"\r\n+CCHRECV: DATA,0,".as_slice()) else {
-            break;
-        };
-        let eol = after.iter().position(|&c| c == b'\r').expect("header end");
-        let len: usize = std::str::from_utf8(&after[..eol])
-            .expect("digits")
-            .parse()
-            .expect("len");
-        let body = &after[eol + 2..];
-        payload.extend(&body[..len]);
-        rest = &body[len..];
-    }
-    assert!(rest.is_empty());
+    // Every byte came out, in order, in frames.
+    let payload = common::cch_frames(&out, 0);
     assert_eq!(payload, data);
 }

@@ -390,6 +390,21 @@ impl Bench {
         assert_eq!(out, format!(r"\r\nOK\r\n\r\n+CCHOPEN: {s},{code}\r\n"));
     }
 
+    /// Takes everything the modem has for the host, raw, without answering the
+    /// network (a host that only now reads).
+    pub fn drain_output(&mut self) -> Vec<u8> {
+        let mut out = Vec::new();
+        for _ in 0..1000 {
+            let chunk = self.modem.host_output().to_vec();
+            if chunk.is_empty() {
+                break;
+            }
+            self.modem.consume_host_output(chunk.len());
+            out.extend(chunk);
+        }
+        out
+    }
+
     /// The TLS parameters of the most recent `Open`.
     pub fn last_tls(&self) -> Option<at7600_core::TlsParams> {
         self.log.iter().rev().find_map(|c| match c {
@@ -397,4 +412,31 @@ impl Bench {
             _ => None,
         })?
     }
+}
+
+/// The raw bytes of the `+CCHRECV: DATA,<s>,<len>` frames in `out`, in order; what
+/// lies between frames is skipped.
+pub fn cch_frames(out: &[u8], s: u8) -> Vec<u8> {
+    let find = |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).position(|w| w == needle);
+    let header = format!("+CCHRECV: DATA,{s},");
+    let mut data = Vec::new();
+    let mut rest = out;
+    for _ in 0..10_000 {
+        let Some(i) = find(rest, header.as_bytes()) else {
+            break;
+        };
+        let after = &rest[i + header.len()..];
+        let Some(eol) = find(after, b"\r\n") else {
+            break;
+        };
+        let len: usize = std::str::from_utf8(&after[..eol])
+            .ok()
+            .and_then(|t| t.parse().ok())
+            .unwrap_or(0);
+        let body = &after[eol + 2..];
+        let len = len.min(body.len());
+        data.extend(&body[..len]);
+        rest = &body[len..];
+    }
+    data
 }

@@ -219,6 +219,10 @@ impl Modem {
             },
         };
         let session = &mut self.ssl.sessions[s];
+        // The transparent session's bytes come out raw in data mode (§12).
+        if session.transparent {
+            return plain();
+        }
         if session.cache.is_empty() {
             let code = if session.phase == Phase::PeerClosed {
                 4

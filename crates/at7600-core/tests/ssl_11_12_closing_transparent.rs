@@ -115,7 +115,15 @@ fn transparent_refusals_and_failures() {
     let out = b.host(format!("AT+CIPOPEN=0,\"TCP\",\"{}\",5253\r", common::PEER));
     assert_eq!(out, r"\r\nCONNECT 115200\r\n");
     assert_eq!(escape(&mut b), r"\r\nOK\r\n");
-    b.expect_answers(&[("AT+CCHOPEN=0,\"example.com\",443", r"\r\nCONNECT FAIL\r\n")]);
+    b.expect_answers(&[
+        ("AT+CCHSSLCFG=0,4", r"\r\nOK\r\n"),
+        ("AT+CCHOPEN=0,\"example.com\",443", r"\r\nCONNECT FAIL\r\n"),
+        // Never opened: the session keeps its binding.
+        (
+            "AT+CCHSSLCFG?",
+            r"\r\n+CCHSSLCFG: 0,4\r\n+CCHSSLCFG: 1,\r\n\r\nOK\r\n",
+        ),
+    ]);
 }
 
 #[test]
@@ -171,4 +179,27 @@ fn transparent_dtr() {
     assert!(b.log.contains(&NetCommand::Close { conn }));
     b.dtr(true);
     b.expect_answers(&[("AT+CCHCLOSE=0", r"\r\nERROR\r\n")]);
+}
+
+#[test]
+fn transparent_session_beside_a_command_mode_link_0() {
+    let mut b = Bench::quiet();
+    b.host("AT+CIPRXGET=1\r");
+    b.netopen();
+    let link0 = b.open_tcp(0);
+    assert_eq!(b.data(link0, b"for link 0"), r"\r\n+CIPRXGET: 1,0\r\n");
+    b.expect_answers(&[
+        ("AT+CCHMODE=1", r"\r\nOK\r\n"),
+        ("AT+CCHSTART", r"\r\nOK\r\n\r\n+CCHSTART: 0\r\n"),
+        ("AT+CCHSSLCFG=0,2", r"\r\nOK\r\n"),
+        (
+            "AT+CCHOPEN=0,\"example.com\",443",
+            r"\r\nCONNECT 115200\r\n",
+        ),
+    ]);
+    assert_eq!(escape(&mut b), r"\r\nOK\r\n");
+    b.expect_answers(&[
+        ("AT+CIPRXGET=4,0", r"\r\n+CIPRXGET: 4,0,10\r\n\r\nOK\r\n"),
+        ("ATO", r"\r\nCONNECT 115200\r\n"),
+    ]);
 }

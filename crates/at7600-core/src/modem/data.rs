@@ -82,6 +82,11 @@ impl Modem {
         self.host = HostState::Data;
         self.stream.plus = 0;
         self.stream.last_at = self.now;
+        if self.ssl_data_conn().is_some() {
+            // The transparent SSL session; a link 0 beside it stays in command mode.
+            self.ssl_enter_data();
+            return self.update_host_backpressure();
+        }
         if let Some(link) = self.links[DATA_LINK].as_mut() {
             let (held, _) = link.rx.take(usize::MAX);
             self.out.extend(held);
@@ -91,7 +96,6 @@ impl Modem {
             }
         }
         self.set_link_pause(DATA_LINK, |l| &mut l.paused_rx, false);
-        self.ssl_enter_data();
         self.update_host_backpressure();
     }
 
@@ -207,7 +211,9 @@ impl Modem {
         };
         match outcome {
             SendOutcome::Accepted => {
-                if let Some(link) = self.links[DATA_LINK].as_mut() {
+                // Only the transparent link counts: a command-mode link 0 may live
+                // beside the transparent SSL session.
+                if let Some(link) = self.links[DATA_LINK].as_mut().filter(|l| l.transparent) {
                     link.sent += chunk.len() as u64;
                 }
             }

@@ -5,7 +5,7 @@
 use super::{plain, Phase, Session, SslTimer, SESSIONS};
 use crate::config::Personality;
 use crate::io::{ConnId, NetCommand, NetEvent, OpenError, Protocol, TlsParams};
-use crate::modem::{Modem, Step, Timer};
+use crate::modem::{Failure, Modem, Step, Timer};
 use crate::parser::{Arg, Form};
 use std::net::Ipv4Addr;
 use std::time::Duration;
@@ -283,6 +283,11 @@ impl Modem {
             || (self.ssl.transparent && s != 0)
         {
             return plain();
+        }
+        // The transparent session and a TCP/IP transparent link exclude each other;
+        // the session stays free with its binding (§12).
+        if self.ssl.transparent && self.links[0].as_ref().is_some_and(|l| l.transparent) {
+            return Step::Fail(Failure::ConnectFail);
         }
         let session = &mut self.ssl.sessions[s];
         session.host = host;

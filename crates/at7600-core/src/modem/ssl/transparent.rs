@@ -4,17 +4,12 @@
 
 use super::Phase;
 use crate::io::ConnId;
-use crate::modem::{Busy, Failure, HostState, Modem, Step};
+use crate::modem::{Busy, HostState, Modem, Step};
 
 impl Modem {
     /// `AT+CCHOPEN=0,...` in transparent mode: no `OK`; `CONNECT 115200` once open,
     /// `CONNECT FAIL` on any failure.
     pub(super) fn open_transparent_session(&mut self) -> Step {
-        let tcp_transparent = self.links[0].as_ref().is_some_and(|l| l.transparent);
-        if tcp_transparent {
-            self.ssl.sessions[0] = Default::default();
-            return Step::Fail(Failure::ConnectFail);
-        }
         self.host = HostState::Busy(Busy::CchOpen);
         self.start_open(0);
         Step::Wait

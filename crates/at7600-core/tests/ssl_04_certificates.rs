@@ -210,3 +210,22 @@ fn a_loaded_store_replaces_the_files_and_drops_bad_ones() {
         }]
     );
 }
+
+#[test]
+fn undrained_changes_stay_bounded() {
+    let mut b = Bench::quiet();
+    for i in 0..300 {
+        b.cert(&format!("n{i:03}.pem"), b"x");
+        b.expect_answers(&[(&format!("AT+CCERTDELE=\"n{i:03}.pem\""), r"\r\nOK\r\n")]);
+    }
+    b.cert("kept.pem", b"x");
+    let changes = drain_store(&mut b);
+    assert!(changes.len() <= 128, "{}", changes.len());
+    assert_eq!(
+        changes.last(),
+        Some(&StoreChange::Put(CertFile {
+            name: "kept.pem".into(),
+            data: b"x".to_vec()
+        }))
+    );
+}

@@ -97,7 +97,11 @@ fn queue_full_waits_for_room_then_18() {
     // 8192 bytes queued or in flight: the next payload waits.
     assert_eq!(send(&mut b, 4), r"\r\nOK\r\n");
     assert_eq!(send(&mut b, 5), r"\r\nOK\r\n");
-    b.expect_answers(&[("AT+CCHSEND?", r"\r\n+CCHSEND: 0,12288,1,0\r\n\r\nOK\r\n")]);
+    // A queue's worth waits at most: more is refused at the command.
+    assert_eq!(send(&mut b, 6), r"\r\nOK\r\n");
+    assert_eq!(send(&mut b, 7), r"\r\nOK\r\n");
+    b.expect_errors(&["AT+CCHSEND=0,1"]);
+    b.expect_answers(&[("AT+CCHSEND?", r"\r\n+CCHSEND: 0,16384,1,0\r\n\r\nOK\r\n")]);
     // The network takes the first send: room for one more payload.
     assert_eq!(
         b.event(NetEvent::SendDone {
@@ -106,10 +110,10 @@ fn queue_full_waits_for_room_then_18() {
         }),
         r"\r\n+CCHSEND: 0,0\r\n"
     );
-    // The network stalls; the last payload finds no room within sendtimeout.
+    // The network stalls; the last three payloads find no room within sendtimeout.
     assert_eq!(
         b.advance(Duration::from_secs(150)),
-        r"\r\n+CCHSEND: 0,18\r\n"
+        r"\r\n+CCHSEND: 0,18\r\n\r\n+CCHSEND: 0,18\r\n\r\n+CCHSEND: 0,18\r\n"
     );
     // Everything admitted went out in order, nothing else.
     b.auto = true;

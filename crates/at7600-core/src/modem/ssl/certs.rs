@@ -20,6 +20,8 @@ pub const MAX_FILE: usize = 10240;
 pub const MAX_FILES: usize = 64;
 /// Most bytes in the store.
 pub const MAX_TOTAL: usize = 1 << 20;
+/// Changes kept for the runtime: one per stored file, and as many deletions.
+const MAX_CHANGES: usize = 2 * MAX_FILES;
 /// How long a download may take after its prompt.
 const DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -54,6 +56,16 @@ impl CertStore {
             StoreChange::Put(f) => f.name != name,
             StoreChange::Delete { name: n } => n != name,
         });
+        // A runtime that never drains keeps nothing on disk anyway: the oldest
+        // deletions of names long gone are forgotten rather than piling up.
+        while self.changes.len() >= MAX_CHANGES {
+            let Some(i) =
+                (self.changes.iter()).position(|c| matches!(c, StoreChange::Delete { .. }))
+            else {
+                break;
+            };
+            self.changes.remove(i);
+        }
         self.changes.push_back(change);
     }
 

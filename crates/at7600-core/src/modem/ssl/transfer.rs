@@ -50,6 +50,12 @@ impl Modem {
                 if session.phase != Phase::Open || session.transparent {
                     return plain();
                 }
+                // Payloads already waiting for room are a queue's worth: refused,
+                // so a host that keeps sending into a stalled session holds no more.
+                let waiting: usize = session.waiting.iter().map(|(d, _)| d.len()).sum();
+                if waiting + len as usize > QUEUE {
+                    return plain();
+                }
                 let target = PayloadTarget::Send(s, session.conn);
                 let timeout = Duration::from_secs(session.send_timeout_s.into());
                 self.prompt_payload(target, len as usize, timeout)

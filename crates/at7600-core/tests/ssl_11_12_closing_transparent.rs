@@ -203,3 +203,31 @@ fn transparent_session_beside_a_command_mode_link_0() {
         ("ATO", r"\r\nCONNECT 115200\r\n"),
     ]);
 }
+
+#[test]
+fn transparent_back_pressure_loses_nothing() {
+    let mut config = at7600_core::ModemConfig::default();
+    config.limits.host_backlog = 4096;
+    let mut b = Bench::new(config);
+    b.host("ATE0\r");
+    b.expect_answers(&[
+        ("AT+CCHMODE=1", r"\r\nOK\r\n"),
+        ("AT+CCHSTART", r"\r\nOK\r\n\r\n+CCHSTART: 0\r\n"),
+        (
+            "AT+CCHOPEN=0,\"example.com\",443",
+            r"\r\nCONNECT 115200\r\n",
+        ),
+    ]);
+    let conn = b.last_conn();
+    let data: Vec<u8> = (0..10_000u32).map(|i| (i % 256) as u8).collect();
+    b.modem.handle_net(
+        b.now,
+        NetEvent::Data {
+            conn,
+            data: data.clone(),
+        },
+    );
+    assert_eq!(b.modem.poll_net(), Some(NetCommand::PauseRead { conn }));
+    assert_eq!(b.drain_output(), data, "raw, every byte");
+    assert_eq!(b.modem.poll_net(), Some(NetCommand::ResumeRead { conn }));
+}

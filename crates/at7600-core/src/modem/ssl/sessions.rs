@@ -522,13 +522,18 @@ impl Modem {
     }
 
     fn session_opened(&mut self, s: usize) {
-        let host_paused = self.host_paused;
+        let (host_paused, out_paused) = (self.host_paused, self.out_paused);
         let session = &mut self.ssl.sessions[s];
         if !matches!(session.phase, Phase::Connecting | Phase::Handshaking) {
             return;
         }
         session.phase = Phase::Open;
-        session.paused_host = host_paused && !session.transparent;
+        // As `ssl_host_backpressure` decides: raw output only for the data-mode session.
+        session.paused_host = if session.transparent {
+            out_paused
+        } else {
+            host_paused
+        };
         let conn = session.conn;
         if session.paused() {
             self.net_out.push_back(NetCommand::PauseRead { conn });

@@ -69,7 +69,11 @@ fn network_gone_a76xx_stops_the_service() {
 
 /// Transparent mode started, session 0 open and in data mode; its connection.
 fn transparent() -> (Bench, at7600_core::ConnId) {
-    let mut b = Bench::quiet();
+    transparent_on(Bench::quiet())
+}
+
+/// [`transparent`] on a given bench (echo off).
+fn transparent_on(mut b: Bench) -> (Bench, at7600_core::ConnId) {
     b.expect_answers(&[
         ("AT+CCHMODE=1", r"\r\nOK\r\n"),
         ("AT+CCHSTART", r"\r\nOK\r\n\r\n+CCHSTART: 0\r\n"),
@@ -210,15 +214,7 @@ fn transparent_back_pressure_loses_nothing() {
     config.limits.host_backlog = 4096;
     let mut b = Bench::new(config);
     b.host("ATE0\r");
-    b.expect_answers(&[
-        ("AT+CCHMODE=1", r"\r\nOK\r\n"),
-        ("AT+CCHSTART", r"\r\nOK\r\n\r\n+CCHSTART: 0\r\n"),
-        (
-            "AT+CCHOPEN=0,\"example.com\",443",
-            r"\r\nCONNECT 115200\r\n",
-        ),
-    ]);
-    let conn = b.last_conn();
+    let (mut b, conn) = transparent_on(b);
     let data: Vec<u8> = (0..10_000u32).map(|i| (i % 256) as u8).collect();
     b.modem.handle_net(
         b.now,

@@ -9,6 +9,7 @@
 
 mod certs;
 mod config;
+mod events;
 mod names;
 mod sessions;
 mod transfer;

@@ -334,3 +334,18 @@ fn automatic_mode_stops_reading_while_the_host_lags() {
     let payload = common::cch_frames(&out, 0);
     assert_eq!(payload, data);
 }
+
+#[test]
+fn a_session_keeps_the_options_of_its_open() {
+    let (mut b, conn) = open(0, 1);
+    b.expect_answers(&[("AT+CCHSET=1,0", r"\r\nOK\r\n")]);
+    assert_eq!(b.data(conn, b"abc"), r"\r\n+CCHEVENT: 0,RECV EVENT\r\n");
+    assert_eq!(b.host("AT+CCHSEND=0,2\r"), r"\r\n>");
+    assert_eq!(b.host("hi"), r"\r\nOK\r\n", "report 0 as at its open");
+    // The next session takes the new options.
+    b.cch_open(1, "example.com", 443, 2, 0);
+    let conn1 = b.last_conn();
+    assert_eq!(b.data(conn1, b"xy"), r"\r\n+CCHRECV: DATA,1,2\r\nxy");
+    assert_eq!(b.host("AT+CCHSEND=1,2\r"), r"\r\n>");
+    assert_eq!(b.host("hi"), r"\r\nOK\r\n\r\n+CCHSEND: 1,0\r\n");
+}

@@ -26,8 +26,11 @@ fn a_restarted_daemon_still_lists_the_file() {
         .collect();
     assert_eq!(files, ["ca.pem"], "deleted and temporary files are gone");
 
+    // The restarted daemon records its session: the store it loaded is an input.
+    let recording = certs.path().join("session.jsonl");
+    let record = recording.to_str().expect("utf-8 path");
     let second = run_with_input(
-        stdio_command(Some(config.path()), &[]),
+        stdio_command(Some(config.path()), &["--record", record]),
         b"ATE0\rAT+CCERTLIST\r",
     );
     let out = String::from_utf8_lossy(&second.stdout);
@@ -35,6 +38,12 @@ fn a_restarted_daemon_still_lists_the_file() {
         out.ends_with("\r\n+CCERTLIST: \"ca.pem\"\r\n\r\nOK\r\n"),
         "{out}"
     );
+    let lines = std::fs::read_to_string(&recording).expect("recording");
+    assert!(lines.contains(r#""kind":"cert_store""#), "{lines}");
+    // Replayed without the directory, the modem answers the same.
+    std::fs::remove_dir_all(stored.parent().expect("dir")).expect("remove");
+    let (code, _, err) = common::run_at7600(&["replay".as_ref(), recording.as_os_str()]);
+    assert_eq!(code, Some(0), "{err}");
 }
 
 #[test]

@@ -82,6 +82,11 @@ fn service_independent_of_netopen() {
         "AT+CIPCLOSE?",
         r"\r\n+CIPCLOSE: 0,0,0,0,0,0,0,0,0,0\r\n\r\nOK\r\n",
     )]);
+    // AT+NETCLOSE leaves the session alone: no Close for it, data still flows.
+    let conn = b.last_conn();
+    b.expect_answers(&[("AT+NETCLOSE", r"\r\nOK\r\n\r\n+NETCLOSE: 0\r\n")]);
+    assert!(!b.log.contains(&NetCommand::Close { conn }));
+    assert_eq!(b.data(conn, b"still"), r"\r\n+CCHRECV: DATA,0,5\r\nstill");
 }
 
 #[test]

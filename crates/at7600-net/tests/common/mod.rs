@@ -12,6 +12,8 @@ pub use tokio::io::{AsyncReadExt, AsyncWriteExt};
 pub use tokio::net::{TcpListener, TcpStream, UdpSocket};
 pub use tokio::time::{sleep, timeout, Instant};
 
+pub mod tls;
+
 pub const WAIT: Duration = Duration::from_secs(5);
 pub const LOCAL: Ipv4Addr = Ipv4Addr::LOCALHOST;
 

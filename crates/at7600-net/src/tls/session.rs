@@ -243,9 +243,11 @@ impl Carrier {
             Err(e) => {
                 // A fatal alert from the server, or records that do not decrypt: the
                 // session is over (ssl.md §11.2); rustls queued its own alert, which
-                // goes out with the next write.
+                // goes out with the next write. Records decrypted before the bad one
+                // are still in rustls, and go first: how much, rustls no longer says.
                 tracing::info!(conn = %ctx.conn, reason = %e, "TLS session ended by an error");
                 self.read_done = true;
+                self.plain = CHUNK;
             }
         }
     }
@@ -258,7 +260,11 @@ impl Carrier {
             match self.tls.reader().read(&mut buf) {
                 Ok(n) if n > 0 => {
                     buf.truncate(n);
-                    self.plain = self.plain.saturating_sub(n);
+                    // After an error the amount is unknown: keep reading until empty.
+                    self.plain = match self.plain.saturating_sub(n) {
+                        0 if self.read_done => CHUNK,
+                        left => left,
+                    };
                     self.pending = Some(buf);
                     return;
                 }

@@ -119,3 +119,53 @@ pub fn sim(profile: &str, seed: u64) -> at7600_net::Sim {
     sim.take_output();
     sim
 }
+
+/// The kernel's queues of the IPv4 TCP socket bound to `local` and connected to `remote`
+/// (ports on loopback), from `/proc/net/tcp`: `(send queue, receive queue)` in bytes.
+/// Shows what a process left in the kernel rather than reading it.
+pub fn kernel_queues(local: u16, remote: u16) -> Option<(u64, u64)> {
+    let table = std::fs::read_to_string("/proc/net/tcp").ok()?;
+    table.lines().skip(1).find_map(|line| {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        let port = |addr: &str| u16::from_str_radix(addr.rsplit(':').next()?, 16).ok();
+        if port(f.get(1)?)? != local || port(f.get(2)?)? != remote {
+            return None;
+        }
+        let (tx, rx) = f.get(4)?.split_once(':')?;
+        Some((
+            u64::from_str_radix(tx, 16).ok()?,
+            u64::from_str_radix(rx, 16).ok()?,
+        ))
+    })
+}
+
+/// Sends `chunk`-byte pieces of [`pattern`] on `conn` until a send answers `Full` (the
+/// peer does not read); returns how many bytes were accepted. At most 20000 sends.
+pub async fn send_until_full(
+    net: &mut NetHandle,
+    events: &mut NetEvents,
+    conn: ConnId,
+    chunk: usize,
+) -> usize {
+    let mut accepted = 0usize;
+    for _ in 0..20_000 {
+        let data = (accepted..accepted + chunk)
+            .map(|i| (i % 251) as u8)
+            .collect();
+        net.execute(NetCommand::Send { conn, data });
+        match next(events).await {
+            NetEvent::SendDone {
+                outcome: SendOutcome::Accepted,
+                ..
+            } => accepted += chunk,
+            NetEvent::SendDone {
+                outcome: SendOutcome::Full,
+                ..
+            } => return accepted,
+            other => panic!("unexpected {other:?}"),
+        }
+        // Let the connection hand its queue to the kernel, which fills up in turn.
+        tokio::task::yield_now().await;
+    }
+    panic!("the send queue never filled ({accepted} bytes accepted)");
+}

@@ -169,3 +169,65 @@ pub async fn send_until_full(
     }
     panic!("the send queue never filled ({accepted} bytes accepted)");
 }
+
+/// A simulated network driven by hand with [`NetCommand`]s through a fault layer, on
+/// its own virtual clock: for what the AT side cannot reach yet, or should not need to.
+pub struct NetSim {
+    pub net: at7600_net::sim::SimNetwork,
+    pub faults: at7600_net::FaultLayer,
+    pub now: Duration,
+}
+
+impl NetSim {
+    /// The world `config` on the named link `profile`.
+    pub fn new(config: at7600_net::sim::SimConfig, profile: &str, seed: u64) -> Self {
+        let profile = at7600_net::LinkProfile::named(profile).expect("profile");
+        NetSim {
+            net: at7600_net::sim::SimNetwork::new(config, profile, seed),
+            faults: at7600_net::FaultLayer::new(),
+            now: Duration::ZERO,
+        }
+    }
+
+    /// A command from the core, now.
+    pub fn cmd(&mut self, cmd: NetCommand) {
+        if let Some(cmd) = self.faults.to_net(self.now, cmd) {
+            self.net.handle(self.now, cmd);
+        }
+    }
+
+    /// Lets `d` of virtual time pass; returns the events with the instants they came.
+    pub fn run_for(&mut self, d: Duration) -> Vec<(Duration, NetEvent)> {
+        let end = self.now + d;
+        let mut out = Vec::new();
+        for _ in 0..1_000_000 {
+            self.drain(&mut out);
+            match self.net.poll_timeout() {
+                Some(at) if at <= end => {
+                    self.now = self.now.max(at);
+                    self.net.handle_timeout(self.now);
+                }
+                _ => break,
+            }
+        }
+        self.now = end;
+        self.drain(&mut out);
+        out
+    }
+
+    /// The events of the next `d`, without their instants.
+    pub fn events(&mut self, d: Duration) -> Vec<NetEvent> {
+        self.run_for(d).into_iter().map(|(_, e)| e).collect()
+    }
+
+    fn drain(&mut self, out: &mut Vec<(Duration, NetEvent)>) {
+        while let Some(e) = self.faults.poll_event() {
+            out.push((self.now, e));
+        }
+        while let Some(e) = self.net.poll_event() {
+            if let Some(e) = self.faults.to_core(e) {
+                out.push((self.now, e));
+            }
+        }
+    }
+}

@@ -223,3 +223,49 @@ pub async fn expect_handshake_failure(events: &mut NetEvents, conn: u64) {
         }
     );
 }
+
+/// The RSA test key of `rsa-test-key.pem`: (PKCS#1 PEM, PKCS#8 PEM).
+pub fn rsa_key() -> (String, String) {
+    let file = include_str!("rsa-test-key.pem");
+    let pkcs8 = file
+        .find("-----BEGIN PRIVATE KEY-----")
+        .expect("PKCS#8 section");
+    let pkcs1 = file
+        .find("-----BEGIN RSA PRIVATE KEY-----")
+        .expect("PKCS#1 section");
+    (file[pkcs1..pkcs8].to_string(), file[pkcs8..].to_string())
+}
+
+impl Pki {
+    /// A client certificate for the public half of `key` (an rcgen key pair).
+    pub fn client_for(&self, key: &KeyPair) -> Identity {
+        let cert = leaf_params(&["device.example"], (2020, 2090), true)
+            .signed_by(key, &self.ca, &self.ca_key)
+            .expect("leaf");
+        identity(&cert, key)
+    }
+
+    /// An intermediate CA under this one, and a client certificate it issued: the
+    /// chain (leaf, intermediate) as PEM, and the key.
+    pub fn client_via_intermediate(&self) -> (String, Identity) {
+        let mid_key = KeyPair::generate().expect("key");
+        let mut p = CertificateParams::default();
+        p.distinguished_name
+            .push(DnType::CommonName, "test intermediate");
+        p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        p.key_usages = vec![KeyUsagePurpose::KeyCertSign];
+        p.not_before = rcgen::date_time_ymd(2000, 1, 1);
+        p.not_after = rcgen::date_time_ymd(2099, 1, 1);
+        let mid = p
+            .signed_by(&mid_key, &self.ca, &self.ca_key)
+            .expect("intermediate");
+        let key = KeyPair::generate().expect("key");
+        let leaf = leaf_params(&["device.example"], (2020, 2090), true)
+            .signed_by(&key, &mid, &mid_key)
+            .expect("leaf");
+        (
+            format!("{}{}", leaf.pem(), mid.pem()),
+            identity(&leaf, &key),
+        )
+    }
+}

@@ -55,9 +55,11 @@ async fn s14_3_authmode_1_verified_session_carries_plaintext_and_closes_with_clo
     assert!(rest.is_empty());
 }
 
-/// §14.4: unknown CA (a self-signed server) → handshake failure.
+/// §14.4: unknown CA (a self-signed server) → handshake failure. The AT side only says
+/// 15; the log says why, at info level, in the library's words.
 #[tokio::test]
-async fn s14_4_unknown_ca_is_a_handshake_failure() {
+async fn s14_4_unknown_ca_is_a_handshake_failure_and_the_reason_is_logged() {
+    let (_guard, logs) = capture_logs();
     let pki = Pki::new();
     let (l, acceptor, port) = tls_server(server_config(&self_signed(), TLS12, None)).await;
     let (mut net, mut ev) = modem();
@@ -69,6 +71,10 @@ async fn s14_4_unknown_ca_is_a_handshake_failure() {
     ));
     assert!(accept(&l, &acceptor).await.is_err());
     expect_handshake_failure(&mut ev, 1).await;
+    let text = logged(&logs);
+    assert!(text.contains(" INFO "), "{text}");
+    assert!(text.contains("TLS handshake failed"), "{text}");
+    assert!(text.contains("UnknownIssuer"), "{text}");
 
     // authmode 0 checks nothing: the same server is fine.
     net.execute(open_tls(2, "localhost", port, params(TlsAuth::None, b"")));
@@ -102,6 +108,26 @@ async fn s14_3_expired_certificate_fails_only_when_dates_are_checked() {
     net.execute(open_tls(3, "localhost", port, p));
     let _server = accept(&l, &acceptor).await.expect("server handshake");
     expect_opened(&mut ev, 3).await;
+}
+
+/// §14.3: with dates ignored, a chain whose leaf and intermediate were valid together
+/// (2010-2015) passes although both have expired; checked at the module's clock in 2024
+/// it fails on the intermediate.
+#[tokio::test]
+async fn s14_3_dates_ignored_for_every_certificate_of_the_chain() {
+    let pki = Pki::new();
+    let old = pki.issue_via_intermediate(&["localhost"], (2010, 2030), (2005, 2015), false);
+    let (l, acceptor, port) = tls_server(server_config(&old, TLS12, None)).await;
+    let (mut net, mut ev) = modem();
+    let mut p = params(TlsAuth::Server, pki.ca_pem.as_bytes());
+    net.execute(open_tls(1, "localhost", port, p.clone()));
+    let _server = accept(&l, &acceptor).await.expect("server handshake");
+    expect_opened(&mut ev, 1).await;
+
+    p.verify_time = Some(year(2024));
+    net.execute(open_tls(2, "localhost", port, p));
+    let _ = accept(&l, &acceptor).await;
+    expect_handshake_failure(&mut ev, 2).await;
 }
 
 /// §14.3: a certificate not valid yet, dates checked.

@@ -81,17 +81,12 @@ async fn s14_3_ec_sec1_keys_pem_and_der() {
 #[tokio::test]
 async fn s14_3_client_chain_with_an_intermediate_goes_whole() {
     let pki = Pki::new();
-    let (chain_pem, device) = pki.client_via_intermediate();
-    let outcome = mutual(&pki, chain_pem.into_bytes(), device.key_pem.into_bytes()).await;
+    let device = pki.issue_via_intermediate(&["device.example"], (2020, 2090), (2000, 2099), true);
+    let key = device.key_pem.as_bytes();
+    let outcome = mutual(&pki, device.cert_pem.clone().into_bytes(), key.to_vec()).await;
     assert!(opened(&outcome), "{outcome:?}");
     // The leaf alone does not reach the server's root.
-    let (_, device) = pki.client_via_intermediate();
-    let outcome = mutual(
-        &pki,
-        device.cert_pem.into_bytes(),
-        device.key_pem.into_bytes(),
-    )
-    .await;
+    let outcome = mutual(&pki, device.chain[0].to_vec(), key.to_vec()).await;
     assert_eq!(
         outcome,
         NetEvent::OpenFailed {

@@ -243,6 +243,19 @@ fn s14_4_every_handshake_failure_is_handshake_and_authmode_0_checks_nothing() {
 }
 
 #[test]
+fn s14_4_the_simulated_handshake_logs_the_library_reason() {
+    let (_guard, logs) = capture_logs();
+    let mut sim = NetSim::new(world(), "none", 1);
+    assert_eq!(
+        open(&mut sim, 1, "wrong.sim", 443, verified("wrong.sim")),
+        Err(OpenError::Handshake)
+    );
+    let text = logged(&logs);
+    assert!(text.contains("TLS handshake failed"), "{text}");
+    assert!(text.contains("not valid for name"), "{text}");
+}
+
+#[test]
 fn s14_2_sni_versions_and_client_certificates_on_simulated_hosts() {
     let mut sim = NetSim::new(world(), "lte-cat4", 2);
     let hs = Err(OpenError::Handshake);

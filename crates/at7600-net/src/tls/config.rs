@@ -100,6 +100,9 @@ pub(crate) fn prepare(params: &TlsParams) -> Result<Plan, String> {
         Err(_) => ServerName::IpAddress(std::net::Ipv4Addr::UNSPECIFIED.into()),
     };
     config.enable_sni = params.sni && matches!(name, ServerName::DnsName(_));
+    // One configuration per session: a resumption cache could never be used again,
+    // and TLS 1.3 tickets would only be kept for nothing.
+    config.resumption = rustls::client::Resumption::disabled();
     Ok(Plan::Handshake {
         config: Arc::new(config),
         name,

@@ -245,27 +245,34 @@ impl Pki {
         identity(&cert, key)
     }
 
-    /// An intermediate CA under this one, and a client certificate it issued: the
-    /// chain (leaf, intermediate) as PEM, and the key.
-    pub fn client_via_intermediate(&self) -> (String, Identity) {
+    /// A certificate for `sans` valid in `years`, issued by an intermediate CA valid in
+    /// `mid_years` under this one: `chain` and `cert_pem` hold the leaf, then the
+    /// intermediate.
+    pub fn issue_via_intermediate(
+        &self,
+        sans: &[&str],
+        years: (i32, i32),
+        mid_years: (i32, i32),
+        client: bool,
+    ) -> Identity {
         let mid_key = KeyPair::generate().expect("key");
         let mut p = CertificateParams::default();
         p.distinguished_name
             .push(DnType::CommonName, "test intermediate");
         p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         p.key_usages = vec![KeyUsagePurpose::KeyCertSign];
-        p.not_before = rcgen::date_time_ymd(2000, 1, 1);
-        p.not_after = rcgen::date_time_ymd(2099, 1, 1);
+        p.not_before = rcgen::date_time_ymd(mid_years.0, 1, 1);
+        p.not_after = rcgen::date_time_ymd(mid_years.1, 1, 1);
         let mid = p
             .signed_by(&mid_key, &self.ca, &self.ca_key)
             .expect("intermediate");
         let key = KeyPair::generate().expect("key");
-        let leaf = leaf_params(&["device.example"], (2020, 2090), true)
+        let leaf = leaf_params(sans, years, client)
             .signed_by(&key, &mid, &mid_key)
             .expect("leaf");
-        (
-            format!("{}{}", leaf.pem(), mid.pem()),
-            identity(&leaf, &key),
-        )
+        let mut id = identity(&leaf, &key);
+        id.cert_pem.push_str(&mid.pem());
+        id.chain.push(mid.der().clone());
+        id
     }
 }

@@ -164,3 +164,26 @@ async fn sends_through_tls_arrive_whole_and_full_queues_recover() {
     let (got, _server) = timeout(WAIT, reader).await.unwrap().unwrap().unwrap();
     assert!(got == pattern(sent), "bytes differ");
 }
+
+/// A server that speaks first, right after its last handshake flight (an MQTT or SMTP
+/// greeting): the bytes may come in the same read as the handshake's end, and still
+/// reach the core, before the close.
+#[tokio::test]
+async fn s10_1_a_greeting_sent_with_the_handshake_end_arrives() {
+    for versions in [TLS12, ALL] {
+        let pki = Pki::new();
+        let (l, acceptor, port) = tls_server(server_config(&pki.server(), versions, None)).await;
+        let (mut net, mut ev) = modem();
+        let mut p = params(TlsAuth::Server, pki.ca_pem.as_bytes());
+        p.allow_tls13 = true;
+        net.execute(open_tls(1, "localhost", port, p));
+        let mut server = accept(&l, &acceptor).await.expect("server handshake");
+        server.write_all(b"220 ready\r\n").await.unwrap();
+        server.shutdown().await.unwrap();
+        expect_opened(&mut ev, 1).await;
+        assert_eq!(
+            until_peer_closed(&mut ev, ConnId(1)).await,
+            b"220 ready\r\n"
+        );
+    }
+}

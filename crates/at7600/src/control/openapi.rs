@@ -41,6 +41,11 @@ pub const FAULTS: &[(&str, &str, &str)] = &[
         r#"{"kind":"dns-failure"}"#,
     ),
     (
+        "tls-handshake-failure",
+        "The next TLS session's handshake fails once TCP is up: +CCHOPEN: <s>,15",
+        r#"{"kind":"tls-handshake-failure"}"#,
+    ),
+    (
         "stall",
         "The peer of a link (every open link without link) stops reading and acknowledging",
         r#"{"kind":"stall","link":0}"#,

@@ -74,15 +74,13 @@ impl RealNetwork {
     /// runtime it was made in.
     pub fn modem(&self) -> (NetHandle, NetEvents) {
         let (events, rx) = events::channel(self.config.read_credit);
-        let (register, registrations) = mpsc::unbounded_channel();
         let handle = NetHandle {
             config: self.config.clone(),
             runtime: Handle::current(),
             events,
             conns: HashMap::new(),
             servers: HashMap::new(),
-            register,
-            registrations,
+            accepted: None,
             next_accept: Arc::new(AtomicU64::new(0)),
             tasks: self.tasks.clone(),
         };
@@ -105,8 +103,13 @@ pub struct NetHandle {
     /// Dropping a server's sender stops it; its guard keeps its address among the
     /// listeners modems may not reach.
     servers: HashMap<u8, (oneshot::Sender<()>, crate::policy::ListenerGuard)>,
-    register: mpsc::UnboundedSender<Registration>,
-    registrations: mpsc::UnboundedReceiver<Registration>,
+    /// Where servers register the connections they accept; made with the first
+    /// server, so a modem that never listens pays nothing for it (a channel costs
+    /// about a kilobyte even empty).
+    accepted: Option<(
+        mpsc::UnboundedSender<Registration>,
+        mpsc::UnboundedReceiver<Registration>,
+    )>,
     next_accept: Arc<AtomicU64>,
     tasks: TaskTracker,
 }
@@ -120,8 +123,10 @@ impl NetHandle {
     /// by the kernel), `Full` when they don't (nothing is taken), `Disconnected` when the
     /// connection is unknown, closed, or broken.
     pub fn execute(&mut self, cmd: NetCommand) {
-        while let Ok((conn, entry)) = self.registrations.try_recv() {
-            self.conns.insert(conn, entry);
+        if let Some((_, registrations)) = &mut self.accepted {
+            while let Ok((conn, entry)) = registrations.try_recv() {
+                self.conns.insert(conn, entry);
+            }
         }
         match cmd {
             NetCommand::Attach => self.events.send(NetEvent::Attached {
@@ -367,7 +372,10 @@ impl NetHandle {
                     events: self.events.clone(),
                     config: self.config.clone(),
                     next_accept: self.next_accept.clone(),
-                    register: self.register.clone(),
+                    register: (self.accepted)
+                        .get_or_insert_with(mpsc::unbounded_channel)
+                        .0
+                        .clone(),
                     tasks: self.tasks.clone(),
                     keepalive,
                 };

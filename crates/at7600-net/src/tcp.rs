@@ -42,33 +42,37 @@ pub(crate) async fn run_client(
             return;
         }
     };
-    let connect = connect(ctx.config.clone(), remote, local_port, syn_retries, dns);
-    tokio::pin!(connect);
-    let stream = loop {
-        tokio::select! {
-            result = &mut connect => match result {
-                Ok(stream) => break stream,
-                Err(error) => {
-                    tracing::debug!(conn = %ctx.conn, ?error, "open failed");
-                    let dropped = early.queue.clear();
-                    ctx.shared.release(dropped);
-                    ctx.send(NetEvent::OpenFailed { conn: ctx.conn, error });
-                    ctx.finish_failed_open();
-                    return;
-                }
-            },
-            cmd = ctx.cmds.recv() => match cmd {
-                // The handle is gone: the modem ended.
-                None => return,
-                // The core gave up on the attempt (its open timeout).
-                Some(Cmd::Close) => {
-                    tracing::debug!(conn = %ctx.conn, "open abandoned");
-                    ctx.send(NetEvent::Closed { conn: ctx.conn });
-                    return;
-                }
-                Some(Cmd::QueryAck) => ctx.send(NetEvent::AckStatus { conn: ctx.conn, acked: 0 }),
-                Some(other) => early.command(&mut ctx, other),
-            },
+    // The connect future lives in this block only: ended before the carrier runs, its
+    // room in the task is shared with the carrier's instead of held for the link's life.
+    let stream = {
+        let connect = connect(ctx.config.clone(), remote, local_port, syn_retries, dns);
+        tokio::pin!(connect);
+        loop {
+            tokio::select! {
+                result = &mut connect => match result {
+                    Ok(stream) => break stream,
+                    Err(error) => {
+                        tracing::debug!(conn = %ctx.conn, ?error, "open failed");
+                        let dropped = early.queue.clear();
+                        ctx.shared.release(dropped);
+                        ctx.send(NetEvent::OpenFailed { conn: ctx.conn, error });
+                        ctx.finish_failed_open();
+                        return;
+                    }
+                },
+                cmd = ctx.cmds.recv() => match cmd {
+                    // The handle is gone: the modem ended.
+                    None => return,
+                    // The core gave up on the attempt (its open timeout).
+                    Some(Cmd::Close) => {
+                        tracing::debug!(conn = %ctx.conn, "open abandoned");
+                        ctx.send(NetEvent::Closed { conn: ctx.conn });
+                        return;
+                    }
+                    Some(Cmd::QueryAck) => ctx.send(NetEvent::AckStatus { conn: ctx.conn, acked: 0 }),
+                    Some(other) => early.command(&mut ctx, other),
+                },
+            }
         }
     };
     // AT+CTCPKA, as set when the link was opened.

@@ -493,3 +493,26 @@ async fn next_dtr(rx: Option<&mut mpsc::UnboundedReceiver<bool>>) -> Option<bool
         None => None,
     }
 }
+
+#[cfg(test)]
+mod layout {
+    use super::*;
+
+    /// A driver lives in its modem's task for the modem's whole life, so a fleet pays
+    /// its size per modem. About 2.7 KB: the core's modem (2.2 KB, bounded in its own
+    /// crate), the network stack (0.4 KB: handles, fault layer; the simulated network
+    /// and the shaper are boxed) and the tap. The bound leaves room for a few fields,
+    /// not for another large value inline.
+    const DRIVER_MAX: usize = 3_072;
+
+    #[test]
+    fn a_driver_is_small() {
+        let size = std::mem::size_of::<Driver>();
+        assert!(
+            size <= DRIVER_MAX,
+            "Driver is {size} bytes, bound {DRIVER_MAX}"
+        );
+        let size = std::mem::size_of::<NetStack>();
+        assert!(size <= 512, "NetStack is {size} bytes");
+    }
+}

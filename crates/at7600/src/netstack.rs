@@ -44,9 +44,11 @@ enum Net {
         handle: NetHandle,
         events: NetEvents,
         /// `None` for the `none` profile: nothing is delayed.
-        shaper: Option<Shaper>,
+        /// Boxed: most modems have none, and an idle fleet pays for each byte here.
+        shaper: Option<Box<Shaper>>,
     },
-    Sim(SimNetwork),
+    /// Boxed: the simulated network is twice the size of the real one's handles.
+    Sim(Box<SimNetwork>),
 }
 
 /// One modem's network. See the module docs.
@@ -85,10 +87,14 @@ impl NetStack {
                 Net::Real {
                     handle,
                     events,
-                    shaper: (!shaper.is_transparent()).then_some(shaper),
+                    shaper: (!shaper.is_transparent()).then(|| Box::new(shaper)),
                 }
             }
-            Backend::Sim(config) => Net::Sim(SimNetwork::new(config.clone(), spec.link, spec.seed)),
+            Backend::Sim(config) => Net::Sim(Box::new(SimNetwork::new(
+                config.clone(),
+                spec.link,
+                spec.seed,
+            ))),
         };
         NetStack {
             net,
@@ -164,7 +170,7 @@ impl NetStack {
     /// The next instant the stack needs [`NetStack::on_timeout`].
     pub fn deadline(&self) -> Option<Instant> {
         let net = match &self.net {
-            Net::Real { shaper, .. } => shaper.as_ref().and_then(Shaper::poll_timeout),
+            Net::Real { shaper, .. } => shaper.as_deref().and_then(Shaper::poll_timeout),
             Net::Sim(sim) => sim.poll_timeout(),
         };
         net.into_iter()

@@ -109,7 +109,9 @@ pub async fn serve(
                     });
                     let mut config = config.clone();
                     config.identity = config.identity.nth(identities.nth(n));
-                    let network = network.clone();
+                    // Boxed: a task's future keeps room for all it captured for as long
+                    // as it runs, and these are needed only to build the driver.
+                    let setup = Box::new((config, network.clone(), recorder));
                     let mut shutdown = shutdown.clone();
                     // Every log line of this modem (its links' too) names it.
                     let span = tracing::info_span!("modem", n = count);
@@ -122,7 +124,10 @@ pub async fn serve(
                                 return;
                             }
                         };
-                        let mut driver = Driver::new(config, &network, recorder);
+                        let mut driver = {
+                            let (config, network, recorder) = *setup;
+                            Driver::new(config, &network, recorder)
+                        };
                         let stop = driver.run(&mut stream, &mut shutdown).await;
                         tracing::info!(%peer, ?stop, "host gone, modem ends");
                     }, span), workers.next_handle());

@@ -145,7 +145,7 @@ impl Modem {
         link.remote = peer;
         link.server = Some(server);
         link.transparent = transparent;
-        self.links[i] = Some(link);
+        self.links[i] = Some(Box::new(link));
         if self.host_pause_for(i) {
             self.set_link_pause(i, |l| &mut l.paused_host, true);
         }

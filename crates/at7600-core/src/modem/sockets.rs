@@ -113,7 +113,7 @@ impl Modem {
             }
             link.has_remote = true;
         }
-        self.links[i] = Some(link);
+        self.links[i] = Some(Box::new(link));
         self.net_out.push_back(NetCommand::Open {
             conn,
             protocol,
@@ -280,7 +280,7 @@ impl Modem {
         if !pending.is_empty() {
             self.orphans.push((link.conn, i, pending));
         }
-        Some(link)
+        Some(*link)
     }
 
     /// The link's connection is gone (peer closed, network lost): it keeps its buffered
@@ -350,7 +350,7 @@ impl Modem {
                     .links
                     .iter()
                     .map(|l| {
-                        if l.as_ref().is_some_and(Link::is_open) {
+                        if l.as_deref().is_some_and(Link::is_open) {
                             "1"
                         } else {
                             "0"

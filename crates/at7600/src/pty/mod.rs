@@ -73,10 +73,14 @@ impl PtyModem {
 
     /// Serves the modem until shutdown; the symlink is removed at the end. `started`
     /// hears once the modem exists (registered with the control API, if it runs).
+    ///
+    /// `config` and `network` come boxed: the future keeps room for its arguments for as
+    /// long as it runs, and they are needed only to build the modem (a fleet of thousands
+    /// would pay for a configuration's worth of dead bytes each).
     pub async fn serve(
         self,
-        config: ModemConfig,
-        network: NetSpec,
+        config: Box<ModemConfig>,
+        network: Box<NetSpec>,
         mut shutdown: watch::Receiver<bool>,
         started: oneshot::Sender<()>,
     ) {
@@ -88,7 +92,8 @@ impl PtyModem {
             recorder,
         } = self;
         let watch = OpenWatch::new(&slave);
-        let mut driver = Driver::new(config, &network, recorder);
+        let mut driver = Driver::new(*config, &network, recorder);
+        drop(network);
         let _ = started.send(());
         let mut first = true;
         loop {
@@ -150,7 +155,7 @@ pub async fn serve(
     );
     // Ready once the modem exists: the line (and READY=1) comes from beside it.
     let (started, registered) = oneshot::channel();
-    let serving = modem.serve(config, network, shutdown, started);
+    let serving = modem.serve(Box::new(config), Box::new(network), shutdown, started);
     let announce = async {
         if registered.await.is_ok() {
             crate::service::ready_line(&line);
@@ -188,13 +193,13 @@ where
         let record = record.map(|r| numbered(r, n as u64 + 1));
         let modem = PtyModem::open(&link, &config, record.as_deref())
             .with_context(|| format!("modem {n} of {count}"))?;
-        modems.push((modem, config));
+        modems.push((modem, Box::new(config)));
     }
     let mut registered = Vec::with_capacity(count);
     let tasks: Vec<_> = modems
         .into_iter()
         .map(|(modem, config)| {
-            let network = network.clone();
+            let network = Box::new(network.clone());
             let shutdown = shutdown.clone();
             let (started, rx) = oneshot::channel();
             registered.push(rx);

@@ -33,6 +33,11 @@ pub struct CertStore {
 }
 
 impl CertStore {
+    /// No files and no changes waiting for the runtime.
+    pub(in crate::modem) fn is_empty(&self) -> bool {
+        self.files.is_empty() && self.changes.is_empty()
+    }
+
     /// A file's content.
     pub fn get(&self, name: &str) -> Option<&[u8]> {
         self.files.get(name).map(Vec::as_slice)
@@ -110,6 +115,10 @@ impl Modem {
     /// The next change of the certificate store to persist (`AT+CCERTDOWN`,
     /// `AT+CCERTDELE`), oldest first; `None` when all are drained.
     pub fn poll_store(&mut self) -> Option<StoreChange> {
+        // Asked after every input: looking first leaves an unused set unallocated.
+        if self.ssl.store.changes.is_empty() {
+            return None;
+        }
         self.ssl.store.changes.pop_front()
     }
 

@@ -24,7 +24,10 @@ impl Modem {
                 return Some(event);
             }
             NetEvent::Attached { .. } => {
-                self.ssl.lost = false;
+                // Written only when it changes: an unused set stays unallocated.
+                if self.ssl.lost {
+                    self.ssl.lost = false;
+                }
                 return Some(event);
             }
             _ => {}
@@ -171,6 +174,11 @@ impl Modem {
         for s in 0..SESSIONS {
             let session = &self.ssl.sessions[s];
             let on = if session.transparent { out } else { host };
+            // Runs on every change of the host's backpressure: a session already so is
+            // left alone, so an unused set stays unallocated.
+            if session.paused_host == on {
+                continue;
+            }
             self.set_session_pause(s, |x| &mut x.paused_host, on);
         }
     }

@@ -185,6 +185,8 @@ pub struct SslState {
     lost: bool,
 }
 
+super::lazy::pristine!(SslState);
+
 impl Modem {
     /// The commands of the set; `None` for any other command.
     pub(super) fn cmd_ssl(&mut self, name: &str, form: &Form) -> Option<Step> {
@@ -246,10 +248,15 @@ impl Modem {
             }
         }
         let store = std::mem::take(&mut self.ssl.store);
-        self.ssl = SslState {
-            store,
-            ..SslState::default()
-        };
+        if store.is_empty() {
+            // Nothing survives: the modem goes back to paying a pointer for the set.
+            self.ssl.reset();
+        } else {
+            *self.ssl = SslState {
+                store,
+                ..SslState::default()
+            };
+        }
     }
 }
 
@@ -257,6 +264,8 @@ impl Modem {
     /// PDP cid 1 is down for the radio's or the host's sake (not a fault): its next
     /// activation is a real one.
     pub(super) fn ssl_bearer_down(&mut self) {
-        self.ssl.lost = false;
+        if self.ssl.lost {
+            self.ssl.lost = false;
+        }
     }
 }

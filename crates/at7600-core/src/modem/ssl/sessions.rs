@@ -289,14 +289,15 @@ impl Modem {
         if self.ssl.transparent && self.links[0].as_ref().is_some_and(|l| l.transparent) {
             return Step::Fail(Failure::ConnectFail);
         }
-        let session = &mut self.ssl.sessions[s];
+        let ssl = &mut *self.ssl;
+        let session = &mut ssl.sessions[s];
         session.host = host;
         session.port = port as u16;
         session.client_type = client_type as u8;
         session.bind_port = (bind_port != 0).then_some(bind_port as u16);
-        session.manual = self.ssl.manual;
-        session.report = self.ssl.report;
-        session.transparent = self.ssl.transparent;
+        session.manual = ssl.manual;
+        session.report = ssl.report;
+        session.transparent = ssl.transparent;
         if session.transparent {
             return self.open_transparent_session();
         }
@@ -319,11 +320,12 @@ impl Modem {
             None
         };
         let conn = self.new_conn();
-        let session = &mut self.ssl.sessions[s];
+        let ssl = &mut *self.ssl;
+        let session = &mut ssl.sessions[s];
         session.conn = conn;
         session.phase = Phase::Connecting;
         let ctx = usize::from(session.ctx.unwrap_or(s as u8));
-        session.negotiate = Duration::from_secs(self.ssl.contexts[ctx].negotiate_s.into());
+        session.negotiate = Duration::from_secs(ssl.contexts[ctx].negotiate_s.into());
         self.net_out.push_back(NetCommand::Open {
             conn,
             protocol: Protocol::Tcp,

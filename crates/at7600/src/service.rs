@@ -17,9 +17,48 @@ use tokio::sync::watch;
 /// The fault schedule every modem follows, replaced as a whole on reload.
 pub type Schedule = Arc<[ScheduledFault]>;
 
+/// Notifications waiting for the sender thread; past this many, newer ones are dropped.
+const NOTIFY_QUEUE: usize = 16;
+
+/// Hands a notification to the one thread that sends them. The crate's datagram socket
+/// blocks when its reader's queue is full (a `NOTIFY_SOCKET` nobody reads): that must
+/// stall only that thread, never the runtime the modems run on. Without
+/// `$NOTIFY_SOCKET` nothing is queued and no thread exists.
 fn notify(states: &[NotifyState]) {
-    if let Err(e) = sd_notify::notify(states) {
-        tracing::debug!(error = %e, "cannot notify the service manager");
+    use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
+    use std::sync::OnceLock;
+    static SENDER: OnceLock<Option<SyncSender<String>>> = OnceLock::new();
+    if std::env::var_os("NOTIFY_SOCKET").is_none() {
+        return;
+    }
+    let sender = SENDER.get_or_init(|| {
+        let (tx, rx) = sync_channel::<String>(NOTIFY_QUEUE);
+        let spawned = std::thread::Builder::new()
+            .name("sd-notify".into())
+            .spawn(move || {
+                for message in rx {
+                    let state = [NotifyState::Custom(&message)];
+                    if let Err(e) = sd_notify::notify(&state) {
+                        tracing::debug!(error = %e, "cannot notify the service manager");
+                    }
+                }
+            });
+        match spawned {
+            Ok(_) => Some(tx),
+            Err(e) => {
+                tracing::debug!(error = %e, "no thread to notify the service manager");
+                None
+            }
+        }
+    });
+    let Some(sender) = sender else {
+        return;
+    };
+    // One datagram, as the crate would have made it: one `KEY=value` line each.
+    let message = states.iter().map(|s| format!("{s}\n")).collect::<String>();
+    let message = message.trim_end_matches('\n').to_string();
+    if let Err(TrySendError::Full(_)) = sender.try_send(message) {
+        tracing::debug!("the service manager is not reading notifications: one dropped");
     }
 }
 

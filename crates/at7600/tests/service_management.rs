@@ -132,18 +132,27 @@ struct Served {
 
 impl Served {
     fn start(config: &Path) -> Served {
+        Served::start_notifying(config, None)
+    }
+
+    /// As [`Served::start`], with `$NOTIFY_SOCKET` set to `notify` if given.
+    fn start_notifying(config: &Path, notify: Option<&Path>) -> Served {
         let dir = tempfile::tempdir().expect("temp dir");
         let link = dir.path().join("ttyAT0");
-        let mut child = serve_command([
+        let mut command = serve_command([
             "--pty".as_ref(),
             link.as_os_str(),
             "--config".as_ref(),
             config.as_os_str(),
-        ])
-        .env_remove("RUST_LOG")
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("daemon starts");
+        ]);
+        if let Some(socket) = notify {
+            command.env("NOTIFY_SOCKET", socket);
+        }
+        let mut child = command
+            .env_remove("RUST_LOG")
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("daemon starts");
         let stderr = child.stderr.take().expect("stderr piped");
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
@@ -356,5 +365,43 @@ fn identity_block_needs_an_ordinal_in_the_host_name_or_a_fitting_count() {
         err.contains("--identity-block needs a host name ending in -ORDINAL")
             || err.contains("--count 5 does not fit --identity-block 4"),
         "{err}"
+    );
+}
+
+/// A `NOTIFY_SOCKET` whose reader takes nothing: its queue is filled before the daemon
+/// starts, so every notification would block its sender.
+fn stuck_notify_socket(dir: &Path) -> (UnixDatagram, std::path::PathBuf) {
+    let path = dir.join("notify");
+    let reader = UnixDatagram::bind(&path).expect("notify socket");
+    let filler = UnixDatagram::unbound().expect("socket");
+    filler.set_nonblocking(true).expect("non-blocking");
+    let mut queued = 0;
+    while queued < 100_000 && filler.send_to(b"X=1", &path).is_ok() {
+        queued += 1;
+    }
+    assert!(queued < 100_000, "the notify socket's queue never filled");
+    (reader, path)
+}
+
+#[test]
+fn a_notify_socket_nobody_reads_stalls_no_modem_and_no_reload() {
+    // docs/deploy.md: notifications are best effort. A service manager that stopped
+    // reading must not hang the modems (READY=1, the reload's STATUS) or the stop.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (_reader, socket) = stuck_notify_socket(dir.path());
+    let config = config_file("[radio]\nrssi = 25\n");
+    let mut modem = Served::start_notifying(config.path(), Some(&socket));
+    let answer = modem.csq();
+    assert!(answer.contains("+CSQ: 25,99"), "{answer:?}");
+    for _ in 0..3 {
+        signal(&modem.child, Signal::SIGHUP);
+        modem.log("fault schedule reloaded");
+        let answer = modem.csq();
+        assert!(answer.contains("+CSQ: 25,99"), "{answer:?}");
+    }
+    signal(&modem.child, Signal::SIGTERM);
+    assert!(
+        wait_exit(&mut modem.child, WAIT).is_some(),
+        "SIGTERM did not stop the daemon"
     );
 }

@@ -7,6 +7,7 @@
 //! whoever watches them.
 
 use crate::config;
+use anyhow::Context as _;
 use at7600_net::ScheduledFault;
 use sd_notify::NotifyState;
 use std::io::Write;
@@ -88,6 +89,9 @@ pub fn stopping() {
     notify(&[NotifyState::Stopping, NotifyState::Status("shutting down")]);
 }
 
+/// The largest config file a reload reads (a schedule of many thousand faults fits).
+const MAX_RELOAD_BYTES: u64 = 64 << 20;
+
 /// Everything a reload needs: the config file and the flags that override it.
 pub struct Reload {
     /// The `--config` file.
@@ -100,7 +104,22 @@ pub struct Reload {
 
 impl Reload {
     /// Reads and checks the whole file as at startup; its fault schedule if it is good.
+    /// Only a regular file of at most [`MAX_RELOAD_BYTES`] is read: the reload runs
+    /// on the modems' runtime, where a FIFO nobody writes (or a link to a device that
+    /// never ends) would stall every modem.
     pub fn schedule(&self) -> anyhow::Result<Schedule> {
+        let meta = std::fs::metadata(&self.path)
+            .with_context(|| format!("cannot read config file {}", self.path.display()))?;
+        if !meta.is_file() {
+            anyhow::bail!("{} is not a regular file", self.path.display());
+        }
+        if meta.len() > MAX_RELOAD_BYTES {
+            anyhow::bail!(
+                "{} has {} bytes, more than a config file's {MAX_RELOAD_BYTES}",
+                self.path.display(),
+                meta.len()
+            );
+        }
         let file = config::FileConfig::load(&self.path)?;
         file.check_network(self.sim)?;
         let settings = config::resolve(file, &self.flags)?;

@@ -405,3 +405,26 @@ fn a_notify_socket_nobody_reads_stalls_no_modem_and_no_reload() {
         "SIGTERM did not stop the daemon"
     );
 }
+
+#[test]
+fn sighup_with_the_config_file_replaced_by_a_fifo_keeps_serving() {
+    // A file that never ends (a FIFO nobody writes, say) is no config file: the
+    // reload refuses it at once rather than waiting for it on the modems' runtime.
+    let config = config_file("[radio]\nrssi = 25\n");
+    let mut modem = Served::start(config.path());
+    std::fs::remove_file(config.path()).expect("config removed");
+    let made = Command::new("mkfifo")
+        .arg(config.path())
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success(), "{made:?}");
+    signal(&modem.child, Signal::SIGHUP);
+    let line = modem.log("not reloaded");
+    assert!(line.contains("not a regular file"), "{line:?}");
+    let answer = modem.csq();
+    assert!(answer.contains("+CSQ: 25,99"), "{answer:?}");
+    assert!(
+        modem.child.try_wait().expect("status").is_none(),
+        "the daemon exited"
+    );
+}

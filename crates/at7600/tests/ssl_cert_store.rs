@@ -2,7 +2,8 @@
 //! and a restarted daemon still has them.
 
 mod common;
-use common::{config_file, run_with_input, stdio_command};
+use common::{config_file, run_with_input, stdio_command, Port, PtyDaemon, WAIT};
+use std::time::{Duration, Instant};
 
 #[test]
 fn a_restarted_daemon_still_lists_the_file() {
@@ -54,4 +55,67 @@ fn tls_section_rejects_unknown_keys() {
         .expect("at7600 runs");
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("certdir"));
+}
+
+/// Bytes the threads of process `pid` wrote (`wchar` of each `/proc/PID/task/*/io`),
+/// leaving out the threads named `skip`.
+fn bytes_written_by_threads(pid: u32, skip: &str) -> u64 {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).expect("the daemon's threads");
+    let mut total = 0;
+    for task in tasks.flatten().take(1000) {
+        let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+        if comm.trim() == skip {
+            continue;
+        }
+        let io = std::fs::read_to_string(task.path().join("io")).unwrap_or_default();
+        total += io
+            .lines()
+            .find_map(|l| l.strip_prefix("wchar: "))
+            .and_then(|n| n.parse::<u64>().ok())
+            .unwrap_or(0);
+    }
+    total
+}
+
+#[test]
+fn downloads_in_a_loop_are_written_off_the_modems_thread() {
+    // §4.5: 40 files of 10240 bytes. Their writes (each with an fsync) go to the store's
+    // own writer thread, so a host downloading in a loop cannot stall the runtime its
+    // neighbours share: the other threads write only the modem's answers.
+    const FILES: usize = 40;
+    let certs = tempfile::tempdir().expect("temp dir");
+    let config = config_file(&format!(
+        "[tls]\ncert_dir = {:?}\n",
+        certs.path().display().to_string()
+    ));
+    let config = config.path().to_str().expect("utf-8 path");
+    let d = PtyDaemon::start(&["--config", config, "--log-level", "error"]);
+    let port = Port::open(&d.link);
+    port.cmd("ATE0\r", "OK\\r\\n");
+    let data = vec![b'c'; 10240];
+    for n in 0..FILES {
+        port.cmd(&format!("AT+CCERTDOWN=\"f{n}.pem\",10240\r"), "\\r\\n>");
+        port.write(&data);
+        port.read_until("\\r\\nOK\\r\\n");
+    }
+    let dir = certs.path().join("867584030012347");
+    let deadline = Instant::now() + WAIT;
+    let mut stored = 0;
+    while Instant::now() < deadline {
+        stored = std::fs::read_dir(&dir).map_or(0, |d| {
+            (d.flatten())
+                .filter(|e| e.metadata().is_ok_and(|m| m.len() == 10240))
+                .count()
+        });
+        if stored == FILES {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(stored, FILES, "every file is on disk");
+    let elsewhere = bytes_written_by_threads(d.pid(), "cert-store");
+    assert!(
+        elsewhere < (FILES as u64 * 10240) / 4,
+        "{elsewhere} bytes written by the modem's threads"
+    );
 }

@@ -73,6 +73,18 @@ pub fn flush() {
     }
 }
 
+/// Makes sure `root` (`[tls] cert_dir`) exists and takes files, before any modem
+/// starts: the core answers `OK` to a download before it is written, so a directory
+/// the daemon cannot write would otherwise lose every certificate with a warning only.
+pub fn check_root(root: &Path) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    let what = || format!("[tls] cert_dir {}", root.display());
+    std::fs::create_dir_all(root).with_context(|| format!("{}: cannot create it", what()))?;
+    tempfile::NamedTempFile::new_in(root)
+        .with_context(|| format!("{}: cannot write in it", what()))?;
+    Ok(())
+}
+
 /// One modem's directory.
 #[derive(Debug, Clone)]
 pub struct CertDir {

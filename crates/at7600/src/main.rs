@@ -126,6 +126,9 @@ async fn serve(
     mut settings: config::Settings,
     identities: IdentityRange,
 ) -> Result<()> {
+    if let Some(root) = &settings.modem.tls.cert_dir {
+        at7600::certstore::check_root(root)?;
+    }
     let backend = match args.network {
         NetworkKind::Real => Backend::Real(RealNetwork::new(settings.net)),
         NetworkKind::Sim => {

@@ -119,3 +119,25 @@ fn downloads_in_a_loop_are_written_off_the_modems_thread() {
         "{elsewhere} bytes written by the modem's threads"
     );
 }
+
+#[test]
+fn a_cert_dir_the_daemon_cannot_write_stops_it_at_start() {
+    // §4.5: a download is answered OK before it is written; a directory that cannot
+    // take files would lose every certificate, so the daemon says so and does not start.
+    let parent = tempfile::tempdir().expect("temp dir");
+    let file = parent.path().join("a-file");
+    std::fs::write(&file, b"not a directory").expect("a file");
+    let config = config_file(&format!(
+        "[tls]\ncert_dir = {:?}\n",
+        file.join("certs").display().to_string()
+    ));
+    let out = stdio_command(Some(config.path()), &[])
+        .output()
+        .expect("at7600 runs");
+    assert!(!out.status.success(), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("cert_dir") && err.contains("cannot create"),
+        "{err}"
+    );
+}

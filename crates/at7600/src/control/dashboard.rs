@@ -55,21 +55,21 @@ fn file(kind: &'static str, body: &'static str) -> impl IntoResponse {
 }
 
 /// The dashboard page (no token needed: it holds no data).
-#[utoipa::path(get, path = "/", tag = "dashboard",
+#[utoipa::path(get, path = "/", tag = "dashboard", security(()),
     responses((status = 200, description = "The dashboard page", content_type = "text/html")))]
 async fn page() -> impl IntoResponse {
     file("text/html; charset=utf-8", HTML)
 }
 
 /// The dashboard's script.
-#[utoipa::path(get, path = "/dashboard.js", tag = "dashboard",
+#[utoipa::path(get, path = "/dashboard.js", tag = "dashboard", security(()),
     responses((status = 200, description = "The dashboard's script", content_type = "text/javascript")))]
 async fn script() -> impl IntoResponse {
     file("text/javascript; charset=utf-8", JS)
 }
 
 /// The dashboard's style sheet.
-#[utoipa::path(get, path = "/dashboard.css", tag = "dashboard",
+#[utoipa::path(get, path = "/dashboard.css", tag = "dashboard", security(()),
     responses((status = 200, description = "The dashboard's style sheet", content_type = "text/css")))]
 async fn style() -> impl IntoResponse {
     file("text/css; charset=utf-8", CSS)

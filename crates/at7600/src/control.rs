@@ -500,13 +500,17 @@ async fn inject(reg: &Registry, id: u64, f: Fault) -> Result<Json<Done>, ApiErro
         (status = 404, description = "No such modem", body = api::ErrorBody),
         (status = 409, description = "The fault cannot apply now", body = api::ErrorBody),
         (status = 415, description = "Not application/json", body = api::ErrorBody),
-        (status = 422, description = "Not a fault", body = api::ErrorBody),
+        (status = 422, description = "Not a fault, or a value out of bounds", body = api::ErrorBody),
         (status = 503, description = "The modem did not answer", body = api::ErrorBody)))]
 async fn fault(
     State(reg): State<Arc<Registry>>,
     Id(id): Id,
     Body(f): Body<Fault>,
 ) -> Result<Json<Done>, ApiError> {
+    // Out of bounds is no fault at all (422), whatever the modem's state; 409 is kept
+    // for a fault that cannot apply now.
+    f.validate()
+        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e))?;
     inject(&reg, id, f).await
 }
 

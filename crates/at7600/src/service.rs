@@ -134,7 +134,7 @@ impl Reload {
 ///
 /// The signal is watched from this call on (before the ready line, so a reload sent as
 /// soon as the daemon is ready is never the default SIGHUP that ends it); the reloads
-/// run on a task of the current runtime.
+/// are driven by a task of the current runtime and read the file on its blocking pool.
 pub fn reload_on_hangup(reload: Reload, schedule: watch::Sender<Schedule>) {
     use tokio::signal::unix::{signal, SignalKind};
     let hangup = match signal(SignalKind::hangup()) {
@@ -152,9 +152,17 @@ async fn reloads(
     reload: Reload,
     schedule: watch::Sender<Schedule>,
 ) {
+    let reload = Arc::new(reload);
     while hangup.recv().await.is_some() {
+        // Reading and checking a file (up to MAX_RELOAD_BYTES) is blocking work: on the
+        // blocking pool, so the modems on this runtime go on meanwhile. One at a time;
+        // signals that come during it make one more reload.
+        let job = reload.clone();
+        let loaded = tokio::task::spawn_blocking(move || job.schedule())
+            .await
+            .unwrap_or_else(|e| Err(anyhow::anyhow!("the reload did not finish: {e}")));
         let path = reload.path.display();
-        match reload.schedule() {
+        match loaded {
             Ok(faults) => {
                 let n = faults.len();
                 tracing::info!(

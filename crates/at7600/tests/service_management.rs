@@ -428,3 +428,30 @@ fn sighup_with_the_config_file_replaced_by_a_fifo_keeps_serving() {
         "the daemon exited"
     );
 }
+
+/// Bytes the main thread of process `pid` read (`rchar` of `/proc/PID/task/PID/io`).
+fn bytes_read_by_main_thread(pid: u32) -> u64 {
+    let io = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/io")).expect("its io");
+    io.lines()
+        .find_map(|l| l.strip_prefix("rchar: "))
+        .and_then(|n| n.parse().ok())
+        .expect("rchar")
+}
+
+#[test]
+fn sighup_reads_and_checks_the_file_off_the_modems_thread() {
+    // A big schedule (here 4 MB of comments around it) is read and parsed on a thread
+    // of its own: the modem, on the main thread, goes on answering meanwhile.
+    let padding = "# padding to make the file big\n".repeat(4 << 20 >> 5);
+    let config = config_file(&format!("[radio]\nrssi = 25\n{padding}"));
+    let modem = Served::start(config.path());
+    let size = std::fs::metadata(config.path()).expect("config").len();
+    let before = bytes_read_by_main_thread(modem.child.id());
+    signal(&modem.child, Signal::SIGHUP);
+    modem.log("fault schedule reloaded");
+    let read = bytes_read_by_main_thread(modem.child.id()) - before;
+    assert!(
+        read < size / 4,
+        "the main thread read {read} of {size} bytes"
+    );
+}

@@ -262,7 +262,7 @@ fn a_name_longer_than_a_host_file_name_is_refused() {
     let fits = format!("{}.pem", "中".repeat(83).to_string() + "ab");
     assert_eq!(fits.len(), 255);
     assert_eq!(
-        b.host(&format!("AT+CCERTDOWN={},1\r", hex_name(&fits))),
+        b.host(format!("AT+CCERTDOWN={},1\r", hex_name(&fits))),
         r"\r\n>"
     );
     assert_eq!(b.host("x"), r"\r\nOK\r\n");

@@ -229,3 +229,41 @@ fn undrained_changes_stay_bounded() {
         }))
     );
 }
+
+/// `name` as the `{non-ascii}"<hex>"` argument form.
+fn hex_name(name: &str) -> String {
+    let hex: String = name.bytes().map(|b| format!("{b:02X}")).collect();
+    format!("{{non-ascii}}\"{hex}\"")
+}
+
+#[test]
+fn names_that_leave_the_directory_are_refused_in_every_form() {
+    // §4.5: the hex form decodes to the same refused names as the quoted one.
+    let mut b = Bench::quiet();
+    let lines: Vec<String> = ["../x.pem", "/etc/x.pem", "a\0b.pem", "..\\x.pem"]
+        .iter()
+        .map(|n| format!("AT+CCERTDOWN={},10", hex_name(n)))
+        .collect();
+    let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+    b.expect_errors(&lines);
+    b.expect_errors(&["AT+CCERTDOWN=\"../x.pem\",10", "AT+CCERTDOWN=/etc/x.pem,10"]);
+    assert!(drain_store(&mut b).is_empty());
+}
+
+#[test]
+fn a_name_longer_than_a_host_file_name_is_refused() {
+    // 90 characters (within 5-108 of either family) but 262 bytes of UTF-8: no file
+    // system under cert_dir can hold that name, so the store refuses it at download
+    // (§4.5) instead of answering OK for a file a restart would not find.
+    let mut b = Bench::quiet();
+    let long = format!("{}.pem", "中".repeat(86));
+    b.expect_errors(&[&format!("AT+CCERTDOWN={},1", hex_name(&long))]);
+    // 255 bytes still fit.
+    let fits = format!("{}.pem", "中".repeat(83).to_string() + "ab");
+    assert_eq!(fits.len(), 255);
+    assert_eq!(
+        b.host(format!("AT+CCERTDOWN={},1\r", hex_name(&fits))),
+        r"\r\n>"
+    );
+    assert_eq!(b.host("x"), r"\r\nOK\r\n");
+}

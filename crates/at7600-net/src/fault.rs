@@ -96,6 +96,9 @@ impl Fault {
                 reg_status: Some(v),
                 ..
             } if *v > 5 => Err(format!("reg_status must be 0-5, not {v}")),
+            Fault::Radio { tz: Some(v), .. } if !(-96..=96).contains(v) => {
+                Err(format!("tz must be -96..96 quarter hours, not {v}"))
+            }
             _ => Ok(()),
         }
     }
@@ -341,9 +344,6 @@ pub fn apply(
                 radio.reg_status = v;
             }
             if let Some(v) = *tz {
-                if !(-96..=96).contains(&v) {
-                    return Err(format!("tz must be -96..96 quarter hours, not {v}"));
-                }
                 radio.tz = v;
             }
             layer.injected_count += 1;

@@ -2,13 +2,88 @@
 //! directory per modem (`<cert_dir>/<imei>/`), one file per certificate under its
 //! stored name. The core keeps the store; this loads it when a modem starts and writes
 //! each change the core reports, atomically (a temporary file renamed over the old).
+//!
+//! The writes (each with an fsync, about a millisecond or more) happen on one thread of
+//! their own, in the order the modems made them: a host downloading certificates in a
+//! loop must not stall the runtime its neighbours share. [`flush`] waits for them.
 
 use at7600_core::{CertFile, StoreChange};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{sync_channel, SyncSender};
+use std::sync::OnceLock;
+use std::time::Duration;
 
 /// The largest file the store holds (`ssl.md` §2); bigger files on disk are skipped.
 const MAX_FILE: u64 = 10240;
+
+/// Changes waiting for the writer thread (each at most [`MAX_FILE`] bytes); a modem
+/// whose change finds the queue full waits for room, so the queue never grows.
+const QUEUE: usize = 64;
+
+/// How long [`flush`] waits for the writes still queued.
+const FLUSH_WAIT: Duration = Duration::from_secs(10);
+
+/// Work for the writer thread.
+enum Job {
+    Apply(CertDir, StoreChange),
+    /// Answered once every job before it is done.
+    Flush(SyncSender<()>),
+}
+
+/// The writer thread's queue; `None` if the thread could not be started (changes are
+/// then written where they are made, as a last resort).
+fn writer() -> Option<&'static SyncSender<Job>> {
+    static WRITER: OnceLock<Option<SyncSender<Job>>> = OnceLock::new();
+    WRITER
+        .get_or_init(|| {
+            let (tx, rx) = sync_channel::<Job>(QUEUE);
+            let spawned = std::thread::Builder::new()
+                .name("cert-store".into())
+                .spawn(move || {
+                    for job in rx {
+                        match job {
+                            Job::Apply(dir, change) => dir.write(&change),
+                            Job::Flush(done) => {
+                                let _ = done.send(());
+                            }
+                        }
+                    }
+                });
+            match spawned {
+                Ok(_) => Some(tx),
+                Err(e) => {
+                    tracing::warn!("certificate store: no writer thread ({e}); writing inline");
+                    None
+                }
+            }
+        })
+        .as_ref()
+}
+
+/// Waits (at most [`FLUSH_WAIT`]) until every change handed to [`CertDir::persist`] so
+/// far is on disk: called before the process exits.
+pub fn flush() {
+    let Some(tx) = writer() else {
+        return;
+    };
+    let (done, wait) = sync_channel(1);
+    if tx.send(Job::Flush(done)).is_ok() && wait.recv_timeout(FLUSH_WAIT).is_err() {
+        tracing::warn!("certificate store: writes still pending at exit");
+    }
+}
+
+/// Makes sure `root` (`[tls] cert_dir`) exists and takes files, before any modem
+/// starts: the core answers `OK` to a download before it is written, so a directory
+/// the daemon cannot write would otherwise lose every certificate with a warning only.
+pub fn check_root(root: &Path) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    let what = || format!("[tls] cert_dir {}", root.display());
+    std::fs::create_dir_all(root).with_context(|| format!("{}: cannot create it", what()))?;
+    tempfile::NamedTempFile::new_in(root)
+        .with_context(|| format!("{}: cannot write in it", what()))?;
+    Ok(())
+}
 
 /// One modem's directory.
 #[derive(Debug, Clone)]
@@ -28,6 +103,9 @@ impl CertDir {
     /// unreadable or oversized entries are skipped with a warning (the core drops
     /// names it would not have stored).
     pub fn load(&self) -> Vec<CertFile> {
+        // A modem of this IMEI that just went (a TCP host reconnecting) may still have
+        // writes queued: they come first.
+        flush();
         let entries = match std::fs::read_dir(&self.dir) {
             Ok(entries) => entries,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Vec::new(),
@@ -57,7 +135,27 @@ impl CertDir {
         files
     }
 
-    /// Writes one change. The core only reports names that are safe file names.
+    /// Hands one change to the writer thread (written in order, failures logged).
+    pub fn persist(&self, change: StoreChange) {
+        match writer() {
+            Some(tx) => {
+                if let Err(e) = tx.send(Job::Apply(self.clone(), change)) {
+                    if let Job::Apply(dir, change) = e.0 {
+                        dir.write(&change);
+                    }
+                }
+            }
+            None => self.write(&change),
+        }
+    }
+
+    fn write(&self, change: &StoreChange) {
+        if let Err(e) = self.apply(change) {
+            tracing::warn!("certificate store {}: {e}", self.dir.display());
+        }
+    }
+
+    /// Writes one change now. The core only reports names that are safe file names.
     pub fn apply(&self, change: &StoreChange) -> std::io::Result<()> {
         match change {
             StoreChange::Put(file) => {

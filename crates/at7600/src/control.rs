@@ -64,10 +64,42 @@ pub enum Request {
 /// Registered modems: the last id given, and id -> (front end, request sender).
 type Modems = (u64, BTreeMap<u64, (String, mpsc::UnboundedSender<Request>)>);
 
+/// The event streams' share of the connections: a stream holds its connection for as
+/// long as its reader stays, so without a share of their own enough open dashboards
+/// would leave nothing for `/health`, `ctl` or a scrape.
+#[derive(Debug)]
+struct StreamSlots(Arc<Semaphore>);
+
+impl StreamSlots {
+    /// Half of `max_connections` (at least one) for streams.
+    fn of(max_connections: usize) -> Self {
+        StreamSlots(Arc::new(Semaphore::new((max_connections / 2).max(1))))
+    }
+
+    /// A place for one more stream, kept until the stream ends; 503 if none is left.
+    fn take(&self) -> Result<tokio::sync::OwnedSemaphorePermit, ApiError> {
+        self.0.clone().try_acquire_owned().map_err(|_| {
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "too many event streams open: half the control API's connections \
+                 (--control-max-connections) at most; close one",
+            )
+        })
+    }
+}
+
+impl Default for StreamSlots {
+    fn default() -> Self {
+        StreamSlots::of(Options::default().max_connections)
+    }
+}
+
 /// The modems of this process.
 #[derive(Debug, Default)]
 pub struct Registry {
     inner: Mutex<Modems>,
+    /// Places for event streams (see [`StreamSlots`]).
+    streams: StreamSlots,
     /// What `/metrics` keeps: each modem's IMEI and last counters, and the totals of
     /// the modems gone, so process-wide counters never go down.
     ledger: Mutex<metrics::Ledger>,
@@ -78,6 +110,7 @@ impl Registry {
     pub fn new(per_modem: bool) -> Registry {
         Registry {
             inner: Mutex::default(),
+            streams: StreamSlots::default(),
             ledger: Mutex::new(metrics::Ledger::new(per_modem)),
         }
     }
@@ -192,7 +225,10 @@ pub async fn start(
     };
     tracing::debug!(%bound, token = options.token.is_some(), "control API");
     eprintln!("at7600: control API on http://{bound}{auth}");
-    let registry = Arc::new(Registry::new(options.per_modem));
+    let registry = Arc::new(Registry {
+        streams: StreamSlots::of(options.max_connections),
+        ..Registry::new(options.per_modem)
+    });
     let own = options.own.add(bound);
     let registry_for_api = registry.clone();
     tokio::spawn(async move {
@@ -464,13 +500,17 @@ async fn inject(reg: &Registry, id: u64, f: Fault) -> Result<Json<Done>, ApiErro
         (status = 404, description = "No such modem", body = api::ErrorBody),
         (status = 409, description = "The fault cannot apply now", body = api::ErrorBody),
         (status = 415, description = "Not application/json", body = api::ErrorBody),
-        (status = 422, description = "Not a fault", body = api::ErrorBody),
+        (status = 422, description = "Not a fault, or a value out of bounds", body = api::ErrorBody),
         (status = 503, description = "The modem did not answer", body = api::ErrorBody)))]
 async fn fault(
     State(reg): State<Arc<Registry>>,
     Id(id): Id,
     Body(f): Body<Fault>,
 ) -> Result<Json<Done>, ApiError> {
+    // Out of bounds is no fault at all (422), whatever the modem's state; 409 is kept
+    // for a fault that cannot apply now.
+    f.validate()
+        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e))?;
     inject(&reg, id, f).await
 }
 
@@ -491,14 +531,17 @@ async fn dtr(
 }
 
 /// Server-sent events: `event: modems`, `data:` every modem with its byte rates, at
-/// once and then every second.
+/// once and then every second. Event streams hold at most half the connections.
 #[utoipa::path(get, path = "/events/modems", tag = "live",
-    responses((status = 200, description = "A stream of `modems` events, each an array of LiveModem",
-        content_type = "text/event-stream", body = [LiveModem])))]
+    responses(
+        (status = 200, description = "A stream of `modems` events, each an array of LiveModem",
+            content_type = "text/event-stream", body = [LiveModem]),
+        (status = 503, description = "Too many event streams open", body = api::ErrorBody)))]
 async fn live_modems(
     State(reg): State<Arc<Registry>>,
-) -> Sse<impl Stream<Item = Result<Event, std::convert::Infallible>>> {
+) -> Result<Sse<impl Stream<Item = Result<Event, std::convert::Infallible>>>, ApiError> {
     struct Live {
+        _slot: tokio::sync::OwnedSemaphorePermit,
         reg: Arc<Registry>,
         every: tokio::time::Interval,
         before: HashMap<u64, (tokio::time::Instant, api::Counters)>,
@@ -506,6 +549,7 @@ async fn live_modems(
     let mut every = tokio::time::interval(LIVE_EVERY);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let live = Live {
+        _slot: reg.streams.take()?,
         reg,
         every,
         before: HashMap::new(),
@@ -531,7 +575,7 @@ async fn live_modems(
         live.before = before;
         Some((Ok(event("modems", &out)), live))
     });
-    Sse::new(stream).keep_alive(KeepAlive::default())
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }
 
 /// A server-sent event `name` with `data` as JSON (an `error` event if it cannot be).
@@ -560,14 +604,15 @@ fn rates(a: &api::Counters, b: &api::Counters, over: Duration) -> Rates {
 /// Server-sent events: `event: line`, `data:` a TapLine, for every piece of the modem's
 /// line from now on (`in` from the host, `out` to it). A reader that falls behind
 /// loses pieces and gets a `lost` line saying how many; the modem never waits for it.
-/// The stream ends when the modem goes.
+/// The stream ends when the modem goes. Event streams hold at most half the connections.
 #[utoipa::path(get, path = "/modems/{id}/transcript", tag = "live",
     params(("id" = u64, Path, description = "The modem's id")),
     responses(
         (status = 200, description = "A stream of `line` events, each a TapLine",
             content_type = "text/event-stream", body = TapLine),
         (status = 404, description = "No such modem", body = api::ErrorBody),
-        (status = 503, description = "The modem did not answer", body = api::ErrorBody)))]
+        (status = 503, description = "The modem did not answer, or too many event streams open",
+            body = api::ErrorBody)))]
 async fn transcript(
     State(reg): State<Arc<Registry>>,
     Id(id): Id,
@@ -575,6 +620,7 @@ async fn transcript(
     use tokio_stream::wrappers::{errors::BroadcastStreamRecvError, BroadcastStream};
     use tokio_stream::StreamExt as _;
     let (_, tx) = reg.modem(id).ok_or(ApiError::no_modem(id))?;
+    let slot = reg.streams.take()?;
     let (reply, rx) = oneshot::channel();
     tx.send(Request::Tap(reply))
         .map_err(|_| ApiError::no_modem(id))?;
@@ -583,7 +629,9 @@ async fn transcript(
         .ok()
         .and_then(Result::ok)
         .ok_or(ApiError::unavailable())?;
-    let stream = BroadcastStream::new(lines).map(|piece| {
+    let stream = BroadcastStream::new(lines).map(move |piece| {
+        // The stream's place is given back when the stream (and this closure) goes.
+        let _slot = &slot;
         let line = match piece {
             Ok(line) => line,
             Err(BroadcastStreamRecvError::Lagged(n)) => TapLine {

@@ -112,14 +112,12 @@ impl Driver {
         self.persist_certs();
     }
 
-    /// Writes the certificate store's changes (`AT+CCERTDOWN`, `AT+CCERTDELE`).
+    /// Hands the certificate store's changes (`AT+CCERTDOWN`, `AT+CCERTDELE`) to the
+    /// writer thread: the file system's waits stay off this modem's runtime.
     fn persist_certs(&mut self) {
         while let Some(change) = self.modem.poll_store() {
-            let Some(dir) = &self.certs else {
-                continue;
-            };
-            if let Err(e) = dir.apply(&change) {
-                tracing::warn!("certificate store: {e}");
+            if let Some(dir) = &self.certs {
+                dir.persist(change);
             }
         }
     }

@@ -78,6 +78,8 @@ fn run() -> Result<ExitCode> {
     // Blocking-pool work still running (a name lookup in getaddrinfo, say) must not keep
     // a daemon that was told to stop alive: dropping the runtime would wait for it.
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    // Certificate files downloaded just before the end are on disk before we exit.
+    at7600::certstore::flush();
     result?;
     Ok(ExitCode::SUCCESS)
 }
@@ -124,6 +126,9 @@ async fn serve(
     mut settings: config::Settings,
     identities: IdentityRange,
 ) -> Result<()> {
+    if let Some(root) = &settings.modem.tls.cert_dir {
+        at7600::certstore::check_root(root)?;
+    }
     let backend = match args.network {
         NetworkKind::Real => Backend::Real(RealNetwork::new(settings.net)),
         NetworkKind::Sim => {

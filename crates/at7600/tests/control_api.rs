@@ -165,7 +165,7 @@ fn every_error_answer_has_one_shape() {
         u16,
         ErrorCode,
     );
-    let cases: [Case; 9] = [
+    let cases: [Case; 11] = [
         (None, "GET", "/modems", None, 401, ErrorCode::Unauthorized),
         (t, "GET", "/nowhere", None, 404, ErrorCode::NotFound),
         (t, "GET", "/modems/99", None, 404, ErrorCode::NotFound),
@@ -199,6 +199,23 @@ fn every_error_answer_has_one_shape() {
             "POST",
             "/modems/1/fault",
             Some(r#"{"kind":"melt"}"#),
+            422,
+            ErrorCode::Unprocessable,
+        ),
+        // A value out of bounds is not a fault the endpoint takes, whatever the modem.
+        (
+            t,
+            "POST",
+            "/modems/1/fault",
+            Some(r#"{"kind":"radio","rssi":200}"#),
+            422,
+            ErrorCode::Unprocessable,
+        ),
+        (
+            t,
+            "POST",
+            "/modems/1/fault",
+            Some(r#"{"kind":"radio","tz":100}"#),
             422,
             ErrorCode::Unprocessable,
         ),

@@ -159,3 +159,56 @@ fn with_a_token_every_endpoint_wants_it() {
         .expect("ctl runs");
     assert!(out.status.success(), "{out:?}");
 }
+
+/// Opens `GET path` as an event stream and reads its status line: the connection stays
+/// open (and holds its slot) until the returned stream is dropped.
+fn open_stream(control: &str, path: &str) -> (TcpStream, String) {
+    let mut s = TcpStream::connect(control).expect("connect");
+    write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").expect("request");
+    s.set_read_timeout(Some(WAIT)).expect("timeout");
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while head.len() < 4096 && !head.ends_with(b"\r\n") {
+        match s.read(&mut byte) {
+            Ok(1) => head.push(byte[0]),
+            _ => break,
+        }
+    }
+    (s, String::from_utf8_lossy(&head).into_owned())
+}
+
+#[test]
+fn event_streams_never_hold_every_connection() {
+    // docs/control-api.md, limits: event streams may hold half the connections; past
+    // that a new stream is refused with 503, so /health and the rest still answer
+    // however many dashboards stay open.
+    const LIMIT: usize = 4;
+    let (d, control) =
+        Daemon::start_with_control(&["--control-max-connections", &LIMIT.to_string()]);
+    // Modem 1, whose transcript is watched.
+    let mut modem = d.modem();
+    modem.send("AT\r", "OK\\r\\n");
+    let mut held = Vec::new();
+    for path in ["/events/modems", "/modems/1/transcript"] {
+        let (s, head) = open_stream(&control, path);
+        assert!(head.contains(" 200 "), "{path}: {head:?}");
+        held.push(s);
+    }
+    for path in ["/events/modems", "/modems/1/transcript"] {
+        let (_s, head) = open_stream(&control, path);
+        assert!(head.contains(" 503 "), "{path} past the limit: {head:?}");
+    }
+    assert!(status(&control, "/health", None).contains(" 200 "));
+    // A stream that ends gives its place back.
+    drop(held.pop());
+    let mut answer = String::new();
+    for _ in 0..50 {
+        let (_s, head) = open_stream(&control, "/events/modems");
+        answer = head;
+        if answer.contains(" 200 ") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(answer.contains(" 200 "), "{answer:?}");
+}

@@ -1,6 +1,7 @@
 //! The dashboard in a real browser: Debian's headless Chromium, driven through
 //! chromium-driver (WebDriver), loads the page from a running daemon with a token,
-//! watches the PTY modem, clicks a fault button, and the modem's host sees the URC.
+//! watches the PTY modem, clicks a fault button, and the modem's host sees the URC;
+//! markup the host types shows as text and never runs.
 //! A screenshot is kept under target/. Loopback only; every wait is bounded.
 //!
 //! Without chromium and chromium-driver the test says so loudly and passes, except
@@ -218,6 +219,19 @@ async fn dashboard_network_lost_button_reaches_the_modem_line() {
         )
         .await;
         wait_for_text(&browser, "modem-1", "network-lost").await;
+
+        // A host can type any bytes: markup in a command line shows as text, in the
+        // transcript and in the last commands, and never runs.
+        let hostile = r#"AT+CGDCONT=2,"IP","<img id=injected src=x onerror=document.title=1>""#;
+        port.cmd(&format!("{hostile}\r"), "OK\\r\\n");
+        wait_for_text(&browser, "transcript", "<img id=injected").await;
+        wait_for_text(&browser, "modem-1", hostile).await;
+        assert!(
+            browser.find(Locator::Id("injected")).await.is_err(),
+            "the host's markup became an element of the page"
+        );
+        let title = browser.title().await.expect("the page's title");
+        assert_eq!(title, "at7600 dashboard");
 
         let png = browser.screenshot().await.expect("a screenshot");
         let shot = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("dashboard.png");

@@ -132,18 +132,27 @@ struct Served {
 
 impl Served {
     fn start(config: &Path) -> Served {
+        Served::start_notifying(config, None)
+    }
+
+    /// As [`Served::start`], with `$NOTIFY_SOCKET` set to `notify` if given.
+    fn start_notifying(config: &Path, notify: Option<&Path>) -> Served {
         let dir = tempfile::tempdir().expect("temp dir");
         let link = dir.path().join("ttyAT0");
-        let mut child = serve_command([
+        let mut command = serve_command([
             "--pty".as_ref(),
             link.as_os_str(),
             "--config".as_ref(),
             config.as_os_str(),
-        ])
-        .env_remove("RUST_LOG")
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("daemon starts");
+        ]);
+        if let Some(socket) = notify {
+            command.env("NOTIFY_SOCKET", socket);
+        }
+        let mut child = command
+            .env_remove("RUST_LOG")
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("daemon starts");
         let stderr = child.stderr.take().expect("stderr piped");
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
@@ -356,5 +365,93 @@ fn identity_block_needs_an_ordinal_in_the_host_name_or_a_fitting_count() {
         err.contains("--identity-block needs a host name ending in -ORDINAL")
             || err.contains("--count 5 does not fit --identity-block 4"),
         "{err}"
+    );
+}
+
+/// A `NOTIFY_SOCKET` whose reader takes nothing: its queue is filled before the daemon
+/// starts, so every notification would block its sender.
+fn stuck_notify_socket(dir: &Path) -> (UnixDatagram, std::path::PathBuf) {
+    let path = dir.join("notify");
+    let reader = UnixDatagram::bind(&path).expect("notify socket");
+    let filler = UnixDatagram::unbound().expect("socket");
+    filler.set_nonblocking(true).expect("non-blocking");
+    let mut queued = 0;
+    while queued < 100_000 && filler.send_to(b"X=1", &path).is_ok() {
+        queued += 1;
+    }
+    assert!(queued < 100_000, "the notify socket's queue never filled");
+    (reader, path)
+}
+
+#[test]
+fn a_notify_socket_nobody_reads_stalls_no_modem_and_no_reload() {
+    // docs/deploy.md: notifications are best effort. A service manager that stopped
+    // reading must not hang the modems (READY=1, the reload's STATUS) or the stop.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (_reader, socket) = stuck_notify_socket(dir.path());
+    let config = config_file("[radio]\nrssi = 25\n");
+    let mut modem = Served::start_notifying(config.path(), Some(&socket));
+    let answer = modem.csq();
+    assert!(answer.contains("+CSQ: 25,99"), "{answer:?}");
+    for _ in 0..3 {
+        signal(&modem.child, Signal::SIGHUP);
+        modem.log("fault schedule reloaded");
+        let answer = modem.csq();
+        assert!(answer.contains("+CSQ: 25,99"), "{answer:?}");
+    }
+    signal(&modem.child, Signal::SIGTERM);
+    assert!(
+        wait_exit(&mut modem.child, WAIT).is_some(),
+        "SIGTERM did not stop the daemon"
+    );
+}
+
+#[test]
+fn sighup_with_the_config_file_replaced_by_a_fifo_keeps_serving() {
+    // A file that never ends (a FIFO nobody writes, say) is no config file: the
+    // reload refuses it at once rather than waiting for it on the modems' runtime.
+    let config = config_file("[radio]\nrssi = 25\n");
+    let mut modem = Served::start(config.path());
+    std::fs::remove_file(config.path()).expect("config removed");
+    let made = Command::new("mkfifo")
+        .arg(config.path())
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success(), "{made:?}");
+    signal(&modem.child, Signal::SIGHUP);
+    let line = modem.log("not reloaded");
+    assert!(line.contains("not a regular file"), "{line:?}");
+    let answer = modem.csq();
+    assert!(answer.contains("+CSQ: 25,99"), "{answer:?}");
+    assert!(
+        modem.child.try_wait().expect("status").is_none(),
+        "the daemon exited"
+    );
+}
+
+/// Bytes the main thread of process `pid` read (`rchar` of `/proc/PID/task/PID/io`).
+fn bytes_read_by_main_thread(pid: u32) -> u64 {
+    let io = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/io")).expect("its io");
+    io.lines()
+        .find_map(|l| l.strip_prefix("rchar: "))
+        .and_then(|n| n.parse().ok())
+        .expect("rchar")
+}
+
+#[test]
+fn sighup_reads_and_checks_the_file_off_the_modems_thread() {
+    // A big schedule (here 4 MB of comments around it) is read and parsed on a thread
+    // of its own: the modem, on the main thread, goes on answering meanwhile.
+    let padding = "# padding to make the file big\n".repeat(4 << 20 >> 5);
+    let config = config_file(&format!("[radio]\nrssi = 25\n{padding}"));
+    let modem = Served::start(config.path());
+    let size = std::fs::metadata(config.path()).expect("config").len();
+    let before = bytes_read_by_main_thread(modem.child.id());
+    signal(&modem.child, Signal::SIGHUP);
+    modem.log("fault schedule reloaded");
+    let read = bytes_read_by_main_thread(modem.child.id()) - before;
+    assert!(
+        read < size / 4,
+        "the main thread read {read} of {size} bytes"
     );
 }

@@ -8,7 +8,9 @@
 //! the page reads with `fetch` rather than `EventSource` for that reason).
 
 use super::Registry;
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use axum::http::header::{
+    CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
+};
 use axum::response::IntoResponse;
 use std::sync::Arc;
 use utoipa_axum::router::OpenApiRouter;
@@ -32,27 +34,66 @@ pub fn is_page<B>(req: &axum::http::Request<B>) -> bool {
         && matches!(req.uri().path(), "/" | "/dashboard.js" | "/dashboard.css")
 }
 
+/// What the browser may do with the page: load only its own files and talk only to
+/// this API (no inline script, so text a host typed can never become one), never be
+/// framed by another site (a framed page would click fault buttons for it), and take
+/// each file as the type it is served as.
+const POLICY: &str = "default-src 'self'; base-uri 'none'; form-action 'none'; \
+                      frame-ancestors 'none'";
+
 fn file(kind: &'static str, body: &'static str) -> impl IntoResponse {
-    ([(CONTENT_TYPE, kind), (CACHE_CONTROL, "no-cache")], body)
+    (
+        [
+            (CONTENT_TYPE, kind),
+            (CACHE_CONTROL, "no-cache"),
+            (CONTENT_SECURITY_POLICY, POLICY),
+            (X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            (X_FRAME_OPTIONS, "DENY"),
+        ],
+        body,
+    )
 }
 
 /// The dashboard page (no token needed: it holds no data).
-#[utoipa::path(get, path = "/", tag = "dashboard",
+#[utoipa::path(get, path = "/", tag = "dashboard", security(()),
     responses((status = 200, description = "The dashboard page", content_type = "text/html")))]
 async fn page() -> impl IntoResponse {
     file("text/html; charset=utf-8", HTML)
 }
 
 /// The dashboard's script.
-#[utoipa::path(get, path = "/dashboard.js", tag = "dashboard",
+#[utoipa::path(get, path = "/dashboard.js", tag = "dashboard", security(()),
     responses((status = 200, description = "The dashboard's script", content_type = "text/javascript")))]
 async fn script() -> impl IntoResponse {
     file("text/javascript; charset=utf-8", JS)
 }
 
 /// The dashboard's style sheet.
-#[utoipa::path(get, path = "/dashboard.css", tag = "dashboard",
+#[utoipa::path(get, path = "/dashboard.css", tag = "dashboard", security(()),
     responses((status = 200, description = "The dashboard's style sheet", content_type = "text/css")))]
 async fn style() -> impl IntoResponse {
     file("text/css; charset=utf-8", CSS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_page_and_its_files_forbid_inline_script_and_framing() {
+        let app = super::super::router(Arc::new(Registry::default()));
+        let app = hyper_util::service::TowerToHyperService::new(app);
+        for path in ["/", "/dashboard.js", "/dashboard.css"] {
+            let req = axum::http::Request::get(path)
+                .body(axum::body::Body::empty())
+                .expect("a request");
+            let answer = hyper::service::Service::call(&app, req)
+                .await
+                .expect("an answer");
+            let h = answer.headers();
+            assert_eq!(h[CONTENT_SECURITY_POLICY], POLICY, "{path}");
+            assert_eq!(h[X_CONTENT_TYPE_OPTIONS], "nosniff", "{path}");
+            assert_eq!(h[X_FRAME_OPTIONS], "DENY", "{path}");
+        }
+    }
 }

@@ -149,6 +149,16 @@ impl Ledger {
             }
         }
         per_modem.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+        // Live modems can share an IMEI (`--tcp` past an `--identity-block` wrap): one
+        // series each label set, or Prometheus refuses the whole scrape.
+        per_modem.dedup_by(|later, kept| {
+            let same = (&later.0, &later.1) == (&kept.0, &kept.1);
+            if same {
+                kept.2.totals.merge(&later.2.totals);
+                kept.2.links += later.2.links;
+            }
+            same
+        });
         Snapshot {
             total,
             modems: self.members.len() as u64,
@@ -497,6 +507,24 @@ mod tests {
             },
         );
         assert_eq!(commands(&ledger), 11, "both modems' final counters");
+    }
+
+    /// Two live modems with one IMEI (`--tcp` connections past an `--identity-block`
+    /// wrap) make one series: a label set twice would make Prometheus refuse the scrape.
+    #[test]
+    fn modems_sharing_an_imei_make_one_series() {
+        let mut ledger = Ledger::new(true);
+        ledger.join(1, "tcp", "867584030012347");
+        ledger.join(2, "tcp", "867584030012347");
+        ledger.join(3, "tcp", "867584030012354");
+        ledger.saw(1, &view(4));
+        ledger.saw(2, &view(3));
+        ledger.saw(3, &view(1));
+        let s = ledger.snapshot();
+        let series: Vec<(&str, u64)> = (s.per_modem.iter())
+            .map(|(imei, _, seen)| (imei.as_str(), seen.totals.metrics.commands))
+            .collect();
+        assert_eq!(series, [("867584030012347", 7), ("867584030012354", 1)]);
     }
 
     #[test]

@@ -170,10 +170,23 @@ fn metrics_description() {}
 )]
 struct Base;
 
-/// The document before the routes add themselves.
+/// The document before the routes add themselves. It declares the bearer token as the
+/// `bearer` scheme, asked by every operation but optional (`{}`: a daemon without a
+/// token wants none), so generated clients know to send `Authorization: Bearer`.
 pub fn base() -> utoipa::openapi::OpenApi {
+    use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
     let mut doc = Base::openapi();
     doc.info.version = env!("CARGO_PKG_VERSION").to_string();
+    doc.components
+        .get_or_insert_with(Default::default)
+        .add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+    doc.security = Some(vec![
+        SecurityRequirement::new("bearer", Vec::<String>::new()),
+        SecurityRequirement::default(),
+    ]);
     doc
 }
 
@@ -243,6 +256,19 @@ mod tests {
                 let unit = fields(kind).0.is_empty();
                 assert!(taken == described || unit && taken, "{kind}.{name}");
             }
+        }
+    }
+
+    #[test]
+    fn the_bearer_token_is_declared_and_the_page_needs_none() {
+        let doc = doc();
+        assert_eq!(
+            doc["components"]["securitySchemes"]["bearer"],
+            json!({"type": "http", "scheme": "bearer"})
+        );
+        assert_eq!(doc["security"], json!([{"bearer": []}, {}]));
+        for page in ["/", "/dashboard.js", "/dashboard.css"] {
+            assert_eq!(doc["paths"][page]["get"]["security"], json!([{}]), "{page}");
         }
     }
 

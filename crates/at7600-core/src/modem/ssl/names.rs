@@ -41,10 +41,16 @@ pub fn file_name_arg(arg: &Arg, personality: Personality) -> Option<String> {
     (name.is_empty() || well_formed(&name, personality)).then_some(name)
 }
 
+/// The longest file name, in bytes, that common host file systems hold (`NAME_MAX`).
+/// A name of 108 characters can take 432 bytes of UTF-8.
+const MAX_NAME_BYTES: usize = 255;
+
 /// Whether a name can be stored: well formed, and a safe file name on the host (no
-/// `/`, `\`, NUL; not `.` or `..`; §4.5).
+/// `/`, `\`, NUL; not `.` or `..`; at most [`MAX_NAME_BYTES`] bytes; §4.5). Refused
+/// whether or not the store is kept on disk, so a session answers the same either way.
 pub fn storable(name: &str, personality: Personality) -> bool {
     well_formed(name, personality)
+        && name.len() <= MAX_NAME_BYTES
         && !name.contains(['/', '\\', '\0'])
         && name != "."
         && name != ".."

@@ -281,6 +281,7 @@ impl<IO: AsyncRead + AsyncWrite + Send + 'static> Driver<IO> {
             Mode::GuardBefore(_) | Mode::Escaped(_) => return Ok(()),
             Mode::Command => {}
         }
+        self.drop_stale_reads();
         let take_internal =
             !self.internal.is_empty() && (self.queue.is_empty() || !self.last_was_internal);
         let (req, internal) = if take_internal {
@@ -316,6 +317,26 @@ impl<IO: AsyncRead + AsyncWrite + Send + 'static> Driver<IO> {
         });
         self.writer.write_all(&bytes).await?;
         self.writer.flush().await
+    }
+
+    /// Forgets queued `AT+CCHRECV` reads of sessions that ended meanwhile (the service
+    /// stopped, `AT+CCHSTOP` closed them): the module has nothing for them any more.
+    fn drop_stale_reads(&mut self) {
+        let mut st = self.shared.lock();
+        self.internal.retain(|int| {
+            let Internal::CchRead(s) = *int else {
+                return true;
+            };
+            let Some(l) = st.sessions.get_mut(usize::from(s)) else {
+                return false;
+            };
+            let live = l.used && matches!(l.phase, Phase::Open | Phase::RemoteClosed);
+            if !live {
+                l.read_queued = false;
+                l.wake();
+            }
+            live
+        });
     }
 
     /// The transparent link waits in command mode for `ATO`.

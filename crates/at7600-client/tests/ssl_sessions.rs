@@ -488,3 +488,40 @@ fn section_3_1_a_context_at_factory_values() {
     assert!(!ctx.sni);
     assert_eq!(ctx.cipher_suite, None);
 }
+
+/// Firmware written against `embedded-io-async` reads and writes a session as it
+/// would a socket.
+#[cfg(feature = "embedded-nal-async")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn section_9_and_10_through_the_embedded_io_traits() {
+    use at7600_client::embedded::embedded_io_async::{Read, Write};
+    let mut steps = open_steps(
+        0,
+        0,
+        Some(STARTED),
+        "AT+CCHOPEN=0,\"example.com\",8883,2",
+        "\r\nOK\r\n\r\n+CCHOPEN: 0,0\r\n",
+    );
+    steps.extend([
+        step("AT+CCHSEND=0,4\r\n", "\r\n>"),
+        step(
+            "\x20\x02\x00\x00",
+            "\r\nOK\r\n\r\n+CCHSEND: 0,0\r\n\r\n+CCHEVENT: 0,RECV EVENT\r\n",
+        ),
+        step("AT+CCHRECV=0,2048\r", recv_block(0, b"\x40\x02\x00\x01")),
+        step("AT+CCHCLOSE=0\r", "\r\nOK\r\n\r\n+CCHCLOSE: 0,0\r\n"),
+    ]);
+    scripted(config(), steps, |modem| async move {
+        let mut s = TlsStream::connect(&modem, "example.com", 8883, &TlsOptions::default())
+            .await
+            .expect("opens");
+        Write::write_all(&mut s, b"\x20\x02\x00\x00")
+            .await
+            .expect("sent");
+        let mut got = [0u8; 4];
+        Read::read_exact(&mut s, &mut got).await.expect("read");
+        assert_eq!(&got, b"\x40\x02\x00\x01");
+        s.close().await.expect("closed");
+    })
+    .await;
+}

@@ -321,7 +321,30 @@ impl Default for TlsOptions {
 /// `+CCHSEND: <s>,0` report, which the module gives once the bytes are queued: a full
 /// queue is back-pressure. A close by the server (`+CCH_PEER_CLOSED`) reads as EOF
 /// after everything the module cached; writes then fail. Dropping the stream closes
-/// the session (`AT+CCHCLOSE`).
+/// the session (`AT+CCHCLOSE`). The module's transparent SSL mode (`AT+CCHMODE=1`) is
+/// not used.
+///
+/// ```no_run
+/// use at7600_client::{AuthMode, Modem, SslContext, TlsOptions, TlsStream};
+/// use tokio::io::{AsyncReadExt, AsyncWriteExt};
+///
+/// # async fn run(modem: Modem, ca_pem: &[u8]) -> at7600_client::Result<()> {
+/// modem.cert_download("ca.pem", ca_pem).await?;
+/// let verify = SslContext {
+///     auth: AuthMode::Server,
+///     ca_cert: "ca.pem".into(),
+///     sni: true,
+///     ..SslContext::default()
+/// };
+/// modem.ssl_configure(0, &verify).await?;
+/// let mut s = TlsStream::connect(&modem, "example.com", 443, &TlsOptions::default()).await?;
+/// s.write_all(b"GET / HTTP/1.0\r\nHost: example.com\r\n\r\n").await?;
+/// let mut page = Vec::new();
+/// s.read_to_end(&mut page).await?;
+/// s.close().await?;
+/// # Ok(())
+/// # }
+/// ```
 pub struct TlsStream {
     inner: Arc<Inner>,
     session: u8,

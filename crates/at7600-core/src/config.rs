@@ -294,7 +294,7 @@ impl Timing {
         Timing {
             uart: true,
             command_ms: 20,
-            netopen_ms: 1500,
+            netopen_ms: 50,
             cipopen_ms: 300,
         }
     }

@@ -257,6 +257,10 @@ pub struct SocketOptions {
     /// TCP keepalive (`AT+CTCPKA`), for TCP connections only; `None` = off.
     #[cfg_attr(feature = "serde", serde(default))]
     pub keepalive: Option<Keepalive>,
+    /// The name servers the host chose with `AT+CDNSCFG` (primary, secondary), for the
+    /// name this open resolves; `None` = the network's own resolver.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub dns: Option<[Ipv4Addr; 2]>,
 }
 
 /// `AT+CTCPKA=<keepalive>,<keepidle>,<keepcount>,<keepinterval>`: TCP keepalive with
@@ -414,6 +418,10 @@ pub enum NetCommand {
         port: u16,
         /// The listen backlog 1-3.
         backlog: u8,
+        /// TCP keepalive (`AT+CTCPKA`) in force when the server started, applied to
+        /// every connection it accepts; `None` = off.
+        #[cfg_attr(feature = "serde", serde(default))]
+        keepalive: Option<Keepalive>,
     },
     /// Stop a TCP server; no answer.
     Unlisten {
@@ -426,6 +434,10 @@ pub enum NetCommand {
         query: u64,
         /// The name.
         name: String,
+        /// The name servers the host chose with `AT+CDNSCFG` (primary, secondary);
+        /// `None` = the network's own resolver.
+        #[cfg_attr(feature = "serde", serde(default))]
+        servers: Option<[Ipv4Addr; 2]>,
     },
     /// Send one echo probe (`AT+CPING`): ICMP where the host allows it, else a TCP
     /// probe; answer with `PingReply` if the host answers within `wait`.

@@ -35,7 +35,7 @@ fn cdnsgip_waits_for_the_resolver() {
     b.netopen();
     b.auto = false;
     assert_eq!(b.host("AT+CDNSGIP=\"www.baidu.com\"\r"), "");
-    let Some(NetCommand::Resolve { query, name }) = b.pending.pop_front() else {
+    let Some(NetCommand::Resolve { query, name, .. }) = b.pending.pop_front() else {
         panic!("no Resolve")
     };
     assert_eq!(name, "www.baidu.com");
@@ -99,4 +99,35 @@ fn cdnsgip_read_and_execute_forms_are_error() {
     let mut b = Bench::quiet();
     assert_eq!(b.host("AT+CDNSGIP\r"), r"\r\nERROR\r\n");
     assert_eq!(b.host("AT+CDNSGIP?\r"), r"\r\nERROR\r\n");
+}
+
+/// After `AT+CDNSCFG` (more-commands.md §5.6), lookups go to the servers the host
+/// wrote: `AT+CDNSGIP` and a link opened to a name both carry them; before it, the
+/// network's own resolver answers (the configured pair is only what the read shows).
+#[test]
+fn cdnscfg_servers_go_with_every_lookup() {
+    let mut b = Bench::quiet();
+    b.netopen();
+    b.auto = false;
+    b.host("AT+CDNSGIP=\"www.baidu.com\"\r");
+    let Some(NetCommand::Resolve { query, servers, .. }) = b.pending.pop_front() else {
+        panic!("no Resolve")
+    };
+    assert_eq!(servers, None);
+    b.event(NetEvent::Resolved { query, addr: None });
+    b.host("AT+CDNSCFG=\"10.0.0.53\",\"10.0.0.54\"\r");
+    b.host("AT+CIPOPEN=1,\"TCP\",\"broker.example\",1883\r");
+    let Some(NetCommand::Open { options, .. }) = b.pending.pop_front() else {
+        panic!("no Open")
+    };
+    let chosen = [
+        "10.0.0.53".parse().expect("ip"),
+        "10.0.0.54".parse().expect("ip"),
+    ];
+    assert_eq!(options.dns, Some(chosen));
+    b.host("AT+CDNSGIP=\"www.baidu.com\"\r");
+    let Some(NetCommand::Resolve { servers, .. }) = b.pending.pop_front() else {
+        panic!("no Resolve")
+    };
+    assert_eq!(servers, Some(chosen));
 }

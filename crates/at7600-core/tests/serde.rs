@@ -111,6 +111,7 @@ fn commands_and_config_round_trip() {
                 retries: 3,
                 min_rto: Duration::from_millis(1500),
                 keepalive: None,
+                dns: Some([Ipv4Addr::new(8, 8, 8, 8), Ipv4Addr::new(8, 8, 4, 4)]),
             },
             tls: None,
         },
@@ -131,11 +132,13 @@ fn commands_and_config_round_trip() {
             server: 0,
             port: 80,
             backlog: 3,
+            keepalive: None,
         },
         NetCommand::Unlisten { server: 0 },
         NetCommand::Resolve {
             query: 2,
             name: "x".into(),
+            servers: None,
         },
     ];
     for cmd in &commands {

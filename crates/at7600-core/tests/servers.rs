@@ -84,7 +84,8 @@ fn serverstart_port_not_bindable_is_ciperror_6() {
         Some(NetCommand::Listen {
             server: 2,
             port: 80,
-            backlog: 3
+            backlog: 3,
+            keepalive: None,
         })
     ));
     assert_eq!(
@@ -222,4 +223,20 @@ fn s6_4_2_tcp_server_non_transparent_mode() {
     b.host("AT+SERVERSTOP=3\r");
     b.host("AT+NETCLOSE\r");
     insta::assert_snapshot!(b.transcript());
+}
+
+/// `AT+CTCPKA` (more-commands.md §5.7) applies to the links a server accepts: the
+/// setting in force at `AT+SERVERSTART` goes with the listen request.
+#[test]
+fn serverstart_carries_the_ctcpka_keepalive() {
+    let mut b = opened();
+    b.auto = false;
+    b.host("AT+CTCPKA=1,2,5,1\r");
+    b.host("AT+SERVERSTART=80,2\r");
+    let keepalive = match b.pending.pop_front() {
+        Some(NetCommand::Listen { keepalive, .. }) => keepalive,
+        other => panic!("expected Listen, got {other:?}"),
+    };
+    let k = keepalive.expect("keepalive on");
+    assert_eq!((k.idle_min, k.count, k.interval_min), (2, 5, 1));
 }

@@ -134,7 +134,7 @@ fn the_module_profiles_figures() {
     let t = Timing::module();
     assert_eq!(
         (t.uart, t.command_ms, t.netopen_ms, t.cipopen_ms),
-        (true, 20, 1500, 300)
+        (true, 20, 50, 300)
     );
     let mut b = with(t);
     b.host("AT\r");

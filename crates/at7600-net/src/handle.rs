@@ -7,7 +7,7 @@ use crate::resolve::resolve_allowed;
 use crate::server::{self, Registration, ServerCtx};
 use crate::task::TaskCtx;
 use crate::{tcp, udp};
-use at7600_core::{ConnId, NetCommand, NetEvent, Protocol, SendOutcome};
+use at7600_core::{ConnId, Keepalive, NetCommand, NetEvent, Protocol, SendOutcome};
 use std::collections::HashMap;
 use std::net::{SocketAddr, SocketAddrV4};
 use std::sync::atomic::AtomicU64;
@@ -162,6 +162,7 @@ impl NetHandle {
                             local_port,
                             options.retries,
                             options.keepalive,
+                            options.dns,
                         )
                         .instrument(tracing::Span::current());
                         self.tasks.spawn_on(run, &self.runtime);
@@ -175,8 +176,8 @@ impl NetHandle {
                         });
                     }
                     (Protocol::Udp, remote) => {
-                        let run =
-                            udp::run(task, remote, local_port).instrument(tracing::Span::current());
+                        let run = udp::run(task, remote, local_port, options.dns)
+                            .instrument(tracing::Span::current());
                         self.tasks.spawn_on(run, &self.runtime);
                     }
                 }
@@ -208,7 +209,8 @@ impl NetHandle {
                 server,
                 port,
                 backlog,
-            } => self.listen(server, port, backlog),
+                keepalive,
+            } => self.listen(server, port, backlog, keepalive),
             NetCommand::Unlisten { server } => {
                 if self.servers.remove(&server).is_none() {
                     tracing::debug!(server, "Unlisten for a server that is not listening");
@@ -228,11 +230,15 @@ impl NetHandle {
                     }
                 });
             }
-            NetCommand::Resolve { query, name } => {
+            NetCommand::Resolve {
+                query,
+                name,
+                servers,
+            } => {
                 let events = self.events.clone();
                 let config = self.config.clone();
                 let lookup = async move {
-                    let addr = resolve_allowed(&name, &config).await;
+                    let addr = resolve_allowed(&name, &config, servers).await;
                     events.send(NetEvent::Resolved { query, addr });
                 }
                 .instrument(tracing::Span::current());
@@ -339,7 +345,7 @@ impl NetHandle {
             .is_some_and(|e| e.tx.send(cmd).is_ok())
     }
 
-    fn listen(&mut self, server: u8, port: u16, backlog: u8) {
+    fn listen(&mut self, server: u8, port: u16, backlog: u8, keepalive: Option<Keepalive>) {
         // A second Listen on the same index replaces the first.
         self.servers.remove(&server);
         let addr = SocketAddr::V4(SocketAddrV4::new(self.config.server_bind, port));
@@ -363,6 +369,7 @@ impl NetHandle {
                     next_accept: self.next_accept.clone(),
                     register: self.register.clone(),
                     tasks: self.tasks.clone(),
+                    keepalive,
                 };
                 let own = self
                     .config

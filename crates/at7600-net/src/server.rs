@@ -25,6 +25,8 @@ pub(crate) struct ServerCtx {
     pub(crate) register: mpsc::UnboundedSender<Registration>,
     /// Where the accepted connections' tasks are counted (see `RealNetwork::shutdown`).
     pub(crate) tasks: tokio_util::task::TaskTracker,
+    /// `AT+CTCPKA` as it was when the server started: accepted links are TCP links too.
+    pub(crate) keepalive: Option<at7600_core::Keepalive>,
 }
 
 /// Accepts until `stop` fires or is dropped (`Unlisten`, or the modem ended).
@@ -39,6 +41,9 @@ pub(crate) async fn run(ctx: ServerCtx, listener: TcpListener, mut stop: oneshot
             accepted = listener.accept() => match accepted {
                 Ok((stream, SocketAddr::V4(peer))) => {
                     backoff.succeeded("server");
+                    if let Some(k) = &ctx.keepalive {
+                        crate::keepalive::apply(&stream, k);
+                    }
                     let conn = ConnId::accepted(ctx.next_accept.fetch_add(1, Ordering::Relaxed));
                     let shared = Arc::new(Shared::default());
                     let (tx, rx) = mpsc::unbounded_channel();

@@ -23,9 +23,10 @@ pub(crate) async fn run_client(
     local_port: Option<u16>,
     syn_retries: u8,
     keepalive: Option<at7600_core::Keepalive>,
+    dns: Option<[Ipv4Addr; 2]>,
 ) {
     let mut early = Carrier::default();
-    let connect = connect(ctx.config.clone(), remote, local_port, syn_retries);
+    let connect = connect(ctx.config.clone(), remote, local_port, syn_retries, dns);
     tokio::pin!(connect);
     let stream = loop {
         tokio::select! {
@@ -89,8 +90,9 @@ async fn connect(
     (host, port): (String, u16),
     local_port: Option<u16>,
     syn_retries: u8,
+    dns: Option<[Ipv4Addr; 2]>,
 ) -> Result<TcpStream, OpenError> {
-    let ip = resolve_allowed(&host, &config)
+    let ip = resolve_allowed(&host, &config, dns)
         .await
         .ok_or(OpenError::Dns)?;
     if let Err(why) = config.policy.check(SocketAddrV4::new(ip, port)) {

@@ -15,11 +15,16 @@ use tokio::net::UdpSocket;
 const MAX_DATAGRAM: usize = 65535;
 
 /// Binds a UDP socket and carries it until it is closed.
-pub(crate) async fn run(mut ctx: TaskCtx, remote: Option<(String, u16)>, local_port: Option<u16>) {
+pub(crate) async fn run(
+    mut ctx: TaskCtx,
+    remote: Option<(String, u16)>,
+    local_port: Option<u16>,
+    dns: Option<[Ipv4Addr; 2]>,
+) {
     // Commands that arrive while the name is looked up are kept for the socket.
     let mut early = Vec::new();
     let config = ctx.config.clone();
-    let open = open(&config, remote, local_port);
+    let open = open(&config, remote, local_port, dns);
     tokio::pin!(open);
     let opened = loop {
         tokio::select! {
@@ -86,10 +91,13 @@ async fn open(
     config: &NetConfig,
     remote: Option<(String, u16)>,
     local_port: Option<u16>,
+    dns: Option<[Ipv4Addr; 2]>,
 ) -> Result<(UdpSocket, Option<SocketAddrV4>, u16), OpenError> {
     let fixed = match remote {
         Some((host, port)) => {
-            let ip = resolve_allowed(&host, config).await.ok_or(OpenError::Dns)?;
+            let ip = resolve_allowed(&host, config, dns)
+                .await
+                .ok_or(OpenError::Dns)?;
             let remote = SocketAddrV4::new(ip, port);
             if let Err(why) = config.policy.check(remote) {
                 tracing::info!(%remote, %why, "UDP remote refused by the destination policy");

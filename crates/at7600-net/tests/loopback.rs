@@ -406,6 +406,7 @@ async fn server_accepts_and_stops() {
         server: 0,
         port,
         backlog: 3,
+        keepalive: None,
     });
     assert_eq!(next(&mut ev).await, NetEvent::Listening { server: 0 });
     // Same port again: refused.
@@ -413,6 +414,7 @@ async fn server_accepts_and_stops() {
         server: 1,
         port,
         backlog: 3,
+        keepalive: None,
     });
     assert_eq!(next(&mut ev).await, NetEvent::ListenFailed { server: 1 });
 
@@ -491,6 +493,7 @@ async fn resolve() {
     net.execute(NetCommand::Resolve {
         query: 1,
         name: "localhost".into(),
+        servers: None,
     });
     assert_eq!(
         next(&mut ev).await,
@@ -502,6 +505,7 @@ async fn resolve() {
     net.execute(NetCommand::Resolve {
         query: 2,
         name: "127.1.2.3".into(),
+        servers: None,
     });
     assert_eq!(
         next(&mut ev).await,
@@ -513,6 +517,7 @@ async fn resolve() {
     net.execute(NetCommand::Resolve {
         query: 3,
         name: "nothing.invalid".into(),
+        servers: None,
     });
     assert_eq!(
         next(&mut ev).await,
@@ -532,6 +537,7 @@ async fn dropping_the_handle_closes_everything() {
         server: 0,
         port,
         backlog: 1,
+        keepalive: None,
     });
     assert_eq!(next(&mut ev).await, NetEvent::Listening { server: 0 });
     drop(net);
@@ -553,4 +559,69 @@ async fn dropping_the_handle_closes_everything() {
         Some(NetEvent::Closed { conn: ConnId(15) })
     );
     assert!(timeout(WAIT, ev.recv()).await.unwrap().is_none());
+}
+
+/// The kernel's timer on the loopback socket from `local` to `remote` port, as
+/// `/proc/net/tcp` shows it: `(timer kind, seconds until it fires)`. Kind 2 is the
+/// keepalive timer.
+fn tcp_timer(local: u16, remote: u16) -> Option<(u8, u64)> {
+    let table = std::fs::read_to_string("/proc/net/tcp").ok()?;
+    let want = (
+        format!("0100007F:{local:04X}"),
+        format!("0100007F:{remote:04X}"),
+    );
+    table.lines().skip(1).find_map(|line| {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        if f.get(1) != Some(&want.0.as_str()) || f.get(2) != Some(&want.1.as_str()) {
+            return None;
+        }
+        let (kind, when) = f.get(5)?.split_once(':')?;
+        let jiffies = u64::from_str_radix(when, 16).ok()?;
+        Some((kind.parse().ok()?, jiffies / 100))
+    })
+}
+
+/// `AT+CTCPKA` (more-commands.md §5.7) holds for the connections a server accepts as
+/// for the ones the modem opens: the accepted socket idles on a keepalive timer of the
+/// configured idle time, and without the setting on none.
+#[tokio::test]
+async fn server_accepted_links_carry_the_keepalive_in_force_at_serverstart() {
+    let (mut net, mut ev) = modem();
+    let mut ports = Vec::new();
+    let three_minutes = at7600_core::Keepalive {
+        enabled: true,
+        idle_min: 3,
+        count: 5,
+        interval_min: 1,
+    };
+    for (server, keepalive) in [(0, Some(three_minutes)), (1, None)] {
+        let port = free_port().await;
+        net.execute(NetCommand::Listen {
+            server,
+            port,
+            backlog: 3,
+            keepalive,
+        });
+        assert_eq!(next(&mut ev).await, NetEvent::Listening { server });
+        ports.push(port);
+    }
+    let (mut timers, mut clients) = (Vec::new(), Vec::new());
+    for port in ports {
+        let client = timeout(WAIT, TcpStream::connect((LOCAL, port)))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(matches!(next(&mut ev).await, NetEvent::Accepted { .. }));
+        let client_port = client.local_addr().unwrap().port();
+        timers.push(tcp_timer(port, client_port));
+        clients.push(client);
+    }
+    let (kind, secs) = timers[0].expect("the accepted socket is in /proc/net/tcp");
+    assert_eq!(kind, 2, "keepalive timer on the accepted socket");
+    assert!((170..=180).contains(&secs), "idle 3 min, {secs} s left");
+    assert_eq!(
+        timers[1].map(|t| t.0),
+        Some(0),
+        "no timer without AT+CTCPKA"
+    );
 }

@@ -23,6 +23,7 @@ fn open(conn: u64, protocol: Protocol, remote: Option<(&str, u16)>) -> NetComman
             retries: 2,
             min_rto: Duration::from_millis(500),
             keepalive: None,
+            dns: None,
         },
         tls: None,
     }
@@ -91,6 +92,7 @@ async fn a_listening_server_is_off_limits_until_it_stops() {
         server: 0,
         port,
         backlog: 1,
+        keepalive: None,
     });
     assert_eq!(
         next(&mut server_events).await,

@@ -65,8 +65,19 @@ fn needed(meta: &Value, with_dev: bool) -> (u32, u32) {
 
 #[test]
 fn the_stated_minimum_rust_is_what_the_locked_dependencies_need() {
+    // Only what this host builds: a fresh machine's cargo has fetched no other
+    // platform's packages (UEFI, WASI), and --offline cannot read their manifests.
+    let host = Command::new("rustc")
+        .arg("-vV")
+        .output()
+        .expect("rustc -vV runs");
+    let host = String::from_utf8_lossy(&host.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("host: ").map(str::to_owned))
+        .expect("rustc names its host");
     let out = Command::new(env!("CARGO"))
         .args(["metadata", "--format-version", "1", "--locked", "--offline"])
+        .args(["--filter-platform", &host])
         .current_dir(root())
         .output()
         .expect("cargo metadata runs");

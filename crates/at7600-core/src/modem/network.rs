@@ -208,6 +208,7 @@ impl Modem {
         self.net_out.push_back(NetCommand::Resolve {
             query,
             name: name.clone(),
+            servers: self.s.socket_options().dns,
         });
         let timeout = self.s.cipopen_timeout();
         self.wait(Busy::Dns { query, name }, timeout)

@@ -100,8 +100,12 @@ impl Modem {
         let query = literal.is_none().then(|| {
             let query = self.next_query;
             self.next_query += 1;
-            self.net_out
-                .push_back(NetCommand::Resolve { query, name: host });
+            let servers = self.s.socket_options().dns;
+            self.net_out.push_back(NetCommand::Resolve {
+                query,
+                name: host,
+                servers,
+            });
             query
         });
         self.dev.ping = Some(Ping {

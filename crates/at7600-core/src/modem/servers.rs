@@ -63,6 +63,7 @@ impl Modem {
             server,
             port: port as u16,
             backlog: backlog as u8,
+            keepalive: self.s.socket_options().keepalive,
         });
         self.wait(Busy::Listen { server }, LISTEN_TIMEOUT)
     }

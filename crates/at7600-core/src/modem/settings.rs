@@ -225,6 +225,9 @@ impl Settings {
             retries: self.ccfg.retries,
             min_rto: Duration::from_millis(self.ccfg.timeout_ms.into()),
             keepalive: self.ctcpka.enabled.then_some(self.ctcpka),
+            // Only servers the host wrote: the configured ones are what AT+CDNSCFG?
+            // shows before that, and the network's resolver stays in charge.
+            dns: self.dns4.map(|(p, s)| [p, s]),
         }
     }
 }

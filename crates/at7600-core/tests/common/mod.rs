@@ -192,7 +192,7 @@ impl Bench {
                 acked: self.sent.get(conn).copied().unwrap_or(0),
             },
             NetCommand::Listen { server, .. } => NetEvent::Listening { server: *server },
-            NetCommand::Resolve { query, name } => NetEvent::Resolved {
+            NetCommand::Resolve { query, name, .. } => NetEvent::Resolved {
                 query: *query,
                 addr: self.dns.get(name).copied(),
             },

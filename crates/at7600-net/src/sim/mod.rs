@@ -359,7 +359,8 @@ impl SimNetwork {
                     self.schedule(at, Action::Deliver(NetEvent::PingReply { id, ttl }));
                 }
             }
-            NetCommand::Resolve { query, name } => {
+            // The simulated world's host table is its only name server.
+            NetCommand::Resolve { query, name, .. } => {
                 let addr = self.config.resolve_allowed(&name);
                 let at = self.now + self.round_trip();
                 self.schedule(at, Action::Deliver(NetEvent::Resolved { query, addr }));

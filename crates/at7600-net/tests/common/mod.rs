@@ -24,6 +24,7 @@ pub fn options() -> SocketOptions {
         retries: 2,
         min_rto: Duration::from_millis(500),
         keepalive: None,
+        dns: None,
     }
 }
 

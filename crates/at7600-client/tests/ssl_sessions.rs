@@ -525,3 +525,91 @@ async fn section_9_and_10_through_the_embedded_io_traits() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn section_6_no_network_at_start_is_code_17_and_the_stop_closes_open_sessions() {
+    let mut steps = vec![
+        step("AT+CCHSTART\r", "\r\nOK\r\n\r\n+CCHSTART: 17\r\n"),
+        step("AT+CCHSTART\r", STARTED),
+    ];
+    steps.extend(open_steps(
+        0,
+        0,
+        None,
+        "AT+CCHOPEN=0,\"example.com\",443,2",
+        "\r\nOK\r\n\r\n+CCHOPEN: 0,0\r\n",
+    ));
+    steps.extend([
+        step(
+            "AT+CCHSTOP\r",
+            "\r\nOK\r\n\r\n+CCHCLOSE: 0,0\r\n\r\n+CCHSTOP: 0\r\n",
+        ),
+        // The module freed the session: the stream's close is refused, quietly.
+        step("AT+CCHCLOSE=0\r", "\r\nERROR\r\n"),
+    ]);
+    scripted(config(), steps, |modem| async move {
+        let e = modem.tls_start().await;
+        assert!(
+            matches!(
+                e,
+                Err(Error::Cch {
+                    code: CchCode::NoNet,
+                    ..
+                })
+            ),
+            "{e:?}"
+        );
+        modem.tls_start().await.expect("started");
+        let mut s = TlsStream::connect(&modem, "example.com", 443, &TlsOptions::default())
+            .await
+            .expect("opens without a second start");
+        modem.tls_stop().await.expect("stopped");
+        let mut buf = [0u8; 8];
+        let e = s.read(&mut buf).await.expect_err("the session is gone");
+        let e = e.into_inner().expect("typed").downcast::<Error>();
+        assert!(
+            matches!(
+                e.as_deref(),
+                Ok(Error::SessionClosed {
+                    session: 0,
+                    code: None
+                })
+            ),
+            "{e:?}"
+        );
+        s.close().await.expect("closes quietly");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn section_10_2_data_whose_recv_event_was_lost_is_found_by_polling() {
+    // The module cached 5 bytes but the host never saw `+CCHEVENT`: a waiting reader
+    // makes the driver ask `AT+CCHRECV?`, then read.
+    let mut steps = open_steps(
+        0,
+        0,
+        Some(STARTED),
+        "AT+CCHOPEN=0,\"example.com\",443,2",
+        "\r\nOK\r\n\r\n+CCHOPEN: 0,0\r\n",
+    );
+    steps.extend([
+        step("AT+CCHRECV?\r", "\r\n+CCHRECV: LEN,5,0\r\n\r\nOK\r\n"),
+        step("AT+CCHRECV=0,2048\r", recv_block(0, b"hello")),
+        step("AT+CCHCLOSE=0\r", "\r\nOK\r\n\r\n+CCHCLOSE: 0,0\r\n"),
+    ]);
+    let config = Config {
+        poll_interval: Duration::from_millis(50),
+        ..config()
+    };
+    scripted(config, steps, |modem| async move {
+        let mut s = TlsStream::connect(&modem, "example.com", 443, &TlsOptions::default())
+            .await
+            .expect("opens");
+        let mut got = [0u8; 5];
+        s.read_exact(&mut got).await.expect("found and read");
+        assert_eq!(&got, b"hello");
+        s.close().await.expect("closed");
+    })
+    .await;
+}

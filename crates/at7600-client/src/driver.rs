@@ -300,6 +300,10 @@ impl<IO: AsyncRead + AsyncWrite + Send + 'static> Driver<IO> {
             return Ok(());
         };
         self.last_was_internal = internal.is_some();
+        if let Some(Internal::CchRead(_)) = internal {
+            // Count only this read's frames (automatic-mode pushes are no part of it).
+            self.cch_got = 0;
+        }
         tracing::trace!(line = %req.line, "command");
         let mut bytes = req.line.clone().into_bytes();
         bytes.push(b'\r');

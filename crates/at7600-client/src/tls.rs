@@ -293,7 +293,8 @@ pub struct TlsOptions {
     /// Manual receive mode (`AT+CCHSET=1,1`, the default; ssl.md §10.2): the module
     /// caches what the application has not read and TLS/TCP flow control holds the
     /// rest, so a slow reader loses nothing. `false` selects automatic mode, where
-    /// the module pushes every byte at once (`+CCHRECV: DATA`).
+    /// the module pushes every byte at once (`+CCHRECV: DATA`) and the driver keeps
+    /// what the application has not read yet, however much that is.
     pub manual_receive: bool,
     /// The local port (`<bind_port>`); `None` lets the module choose.
     pub bind_port: Option<u16>,

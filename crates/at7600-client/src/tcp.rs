@@ -11,7 +11,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::ReadBuf;
 use tokio::time::Instant;
 
 /// Largest payload of one `AT+CIPSEND`.
@@ -253,16 +253,70 @@ impl TcpStream {
     }
 }
 
-impl AsyncRead for TcpStream {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let this = self.get_mut();
-        poll_read_slot(&this.inner, Which::Link(this.link), cx, buf)
-    }
+/// tokio `AsyncRead` and `AsyncWrite`, and the close on drop, for a byte stream made
+/// of `inner`, `writer` and its slot number `$id`: reads from the slot's buffer, writes
+/// in chunks of at most `$max` bytes, each sent by `$send(inner, id, chunk)`.
+macro_rules! slot_stream {
+    ($stream:ty, $id:ident, $which:path, $max:expr, $send:expr) => {
+        impl tokio::io::AsyncRead for $stream {
+            fn poll_read(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                buf: &mut tokio::io::ReadBuf<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                let this = self.get_mut();
+                $crate::tcp::poll_read_slot(&this.inner, $which(this.$id), cx, buf)
+            }
+        }
+
+        impl tokio::io::AsyncWrite for $stream {
+            fn poll_write(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                buf: &[u8],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                let this = self.get_mut();
+                let (inner, id) = (&this.inner, this.$id);
+                this.writer.poll_write(cx, buf, $max, |chunk| {
+                    Box::pin($send(inner.clone(), id, chunk))
+                })
+            }
+
+            fn poll_flush(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                self.get_mut().writer.poll_flush(cx)
+            }
+
+            /// The module has no half-close: shutting down closes both ways.
+            fn poll_shutdown(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                let this = self.get_mut();
+                this.writer.poll_shutdown(cx, &this.inner, $which(this.$id))
+            }
+        }
+
+        impl Drop for $stream {
+            fn drop(&mut self) {
+                if !self.writer.closed {
+                    $crate::tcp::close_detached(&self.inner, $which(self.$id));
+                }
+            }
+        }
+    };
 }
+pub(crate) use slot_stream;
+
+slot_stream!(
+    TcpStream,
+    link,
+    Which::Link,
+    MAX_SEND,
+    |inner, link, chunk| { send_chunk(inner, link, "", chunk) }
+);
 
 /// A read from a link's or session's host-side buffer; wakes the driver when the
 /// module holds more.
@@ -399,39 +453,6 @@ impl ChunkWriter {
                 self.closed = true;
                 Poll::Ready(r.map_err(Error::into_io))
             }
-        }
-    }
-}
-
-impl AsyncWrite for TcpStream {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        let this = self.get_mut();
-        let (inner, link) = (&this.inner, this.link);
-        this.writer.poll_write(cx, buf, MAX_SEND, |chunk| {
-            Box::pin(send_chunk(inner.clone(), link, "", chunk))
-        })
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.get_mut().writer.poll_flush(cx)
-    }
-
-    /// The module has no half-close: shutting down closes the link both ways.
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let this = self.get_mut();
-        this.writer
-            .poll_shutdown(cx, &this.inner, Which::Link(this.link))
-    }
-}
-
-impl Drop for TcpStream {
-    fn drop(&mut self) {
-        if !self.writer.closed {
-            close_detached(&self.inner, Which::Link(self.link));
         }
     }
 }

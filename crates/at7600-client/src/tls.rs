@@ -6,14 +6,10 @@ use crate::driver::Claim;
 use crate::error::{CchCode, Error, Result};
 use crate::modem::{Cmd, Inner, Modem};
 use crate::state::{Phase, Which, SSL_CONTEXTS};
-use crate::tcp::{close_cmd, poll_read_slot, ChunkWriter, OpenGuard};
+use crate::tcp::{close_cmd, ChunkWriter, OpenGuard};
 use crate::urc::{parse_urc, Urc};
-use std::io;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::Duration;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 /// Largest payload of one `AT+CCHSEND` (ssl.md §2).
 pub(crate) const MAX_CCH_SEND: usize = 2048;
@@ -539,49 +535,7 @@ async fn send_chunk(inner: Arc<Inner>, session: u8, data: Vec<u8>) -> Result<()>
     }
 }
 
-impl AsyncRead for TlsStream {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let this = self.get_mut();
-        poll_read_slot(&this.inner, Which::Session(this.session), cx, buf)
-    }
-}
-
-impl AsyncWrite for TlsStream {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        let this = self.get_mut();
-        let (inner, session) = (&this.inner, this.session);
-        this.writer.poll_write(cx, buf, MAX_CCH_SEND, |chunk| {
-            Box::pin(send_chunk(inner.clone(), session, chunk))
-        })
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.get_mut().writer.poll_flush(cx)
-    }
-
-    /// The module has no half-close: shutting down closes the session both ways.
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let this = self.get_mut();
-        this.writer
-            .poll_shutdown(cx, &this.inner, Which::Session(this.session))
-    }
-}
-
-impl Drop for TlsStream {
-    fn drop(&mut self) {
-        if !self.writer.closed {
-            crate::tcp::close_detached(&self.inner, Which::Session(self.session));
-        }
-    }
-}
+crate::tcp::slot_stream!(TlsStream, session, Which::Session, MAX_CCH_SEND, send_chunk);
 
 #[cfg(test)]
 mod tests {

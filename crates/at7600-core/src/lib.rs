@@ -30,4 +30,4 @@ pub use io::{
     SocketOptions, TlsAuth, TlsParams,
 };
 pub use link::LinkState;
-pub use modem::{LinkStatus, Metrics, Modem, Status, TortureChoice};
+pub use modem::{Histogram, LinkStatus, Metrics, Modem, Status, TortureChoice, LATENCY_BOUNDS_MS};

@@ -127,6 +127,8 @@ pub struct Link {
     pub received: u64,
     /// Sends waiting for their report, oldest first.
     pub pending_sends: VecDeque<PendingSend>,
+    /// When the host asked for it (`AT+CIPOPEN`), for the open latency.
+    pub since: Instant,
 }
 
 impl Link {
@@ -144,6 +146,7 @@ impl Link {
             paused_rx: false,
             paused_host: false,
             sent: 0,
+            since: Instant::ZERO,
             acked: 0,
             received: 0,
             pending_sends: VecDeque::new(),

@@ -108,6 +108,9 @@ pub enum CtlAction {
     },
     /// Print the Prometheus metrics.
     Metrics,
+    /// Exit 0 if the daemon's control API answers (a container's or a probe's health
+    /// check), else 2.
+    Health,
 }
 
 /// Every fault kind with its fields, for `ctl fault --help` (the same fields as a
@@ -255,6 +258,22 @@ pub struct ServeArgs {
     /// How log lines look on standard error.
     #[arg(long, value_enum, default_value_t = LogFormat::Text, help_heading = "Logging")]
     pub log_format: LogFormat,
+    /// Modems take identities from number N on: the configured IMEI, ICCID, IMSI and
+    /// MSISDN counted up N times (modem n takes N + n), so that daemons side by side
+    /// hand out different ones.
+    #[arg(
+        long,
+        value_name = "N",
+        env = "AT7600_IDENTITY_OFFSET",
+        help_heading = "Identity"
+    )]
+    pub identity_offset: Option<u64>,
+    /// Take SIZE identities per StatefulSet pod: the pod whose host name ends in -K
+    /// (fleet-K) takes numbers K*SIZE to K*SIZE+SIZE-1 (after --identity-offset); with
+    /// --tcp, connection n takes number K*SIZE + n mod SIZE.
+    #[arg(long, value_name = "SIZE", env = "AT7600_IDENTITY_BLOCK", help_heading = "Identity",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub identity_block: Option<u64>,
     #[command(flatten)]
     /// Settings that can also come from the file.
     pub settings: SettingsArgs,
@@ -352,6 +371,10 @@ pub struct SettingsArgs {
     /// this many milliseconds (idle or half-sent) [default: 10000].
     #[arg(long, value_name = "MS")]
     pub control_header_timeout_ms: Option<u64>,
+    /// Per-modem series (labelled by IMEI) in the control API's /metrics beside the
+    /// process-wide ones; off for large fleets [default: on].
+    #[arg(long, value_enum, value_name = "ON|OFF", help_heading = "Control")]
+    pub metrics_per_modem: Option<OnOff>,
     /// Let modems reach only destinations matching these rules, CIDR[:PORT[-PORT]]
     /// (repeatable; added to the allow list of the config file's policy section). Without any, everything not denied.
     #[arg(long, value_name = "RULE")]
@@ -374,4 +397,13 @@ pub struct SettingsArgs {
     /// (each choice is logged at debug level).
     #[arg(long, value_name = "SEED")]
     pub torture: Option<u64>,
+}
+
+/// A switch given on the command line.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnOff {
+    /// Switched on.
+    On,
+    /// Switched off.
+    Off,
 }

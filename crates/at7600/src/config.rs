@@ -1,7 +1,7 @@
 //! Settings: the TOML file, the flags over it, and what they become for the core and
 //! the network backend.
 
-use crate::cli::SettingsArgs;
+use crate::cli::{OnOff, SettingsArgs};
 use anyhow::{bail, Context, Result};
 use at7600_core::config::{Boot, Personality, Timing, Torture};
 use at7600_core::ModemConfig;
@@ -43,6 +43,9 @@ pub struct FileConfig {
     /// `[control]`: the control API's limits and token.
     #[serde(default)]
     pub control: ControlFile,
+    /// `[metrics]`: what the control API's `/metrics` shows.
+    #[serde(default)]
+    pub metrics: MetricsFile,
     /// `[policy]`: where modems may go.
     #[serde(default)]
     pub policy: PolicyFile,
@@ -167,6 +170,14 @@ pub struct ControlFile {
     pub max_connections: Option<usize>,
     pub header_timeout_ms: Option<u64>,
     pub request_timeout_ms: Option<u64>,
+}
+
+/// `[metrics]` of the config file (`docs/metrics.md`).
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct MetricsFile {
+    pub per_modem: Option<bool>,
 }
 
 /// `[timing]` of the config file: a named profile, with any field overridden.
@@ -484,6 +495,11 @@ pub fn resolve(file: FileConfig, flags: &SettingsArgs) -> Result<Settings> {
         bail!("{place}: {e}");
     }
     let mut control = control_options(file.control, flags)?;
+    control.per_modem = flags
+        .metrics_per_modem
+        .map(|on| on == OnOff::On)
+        .or(file.metrics.per_modem)
+        .unwrap_or(control.per_modem);
     net.policy = policy(file.policy, flags)?;
     control.own = net.policy.own.clone();
     let mut sim = SimConfig {

@@ -1,10 +1,10 @@
-//! `at7600 ctl`: the control API's command-line client. Plain HTTP/1.1 over a loopback
-//! TCP connection; no client library needed for five requests.
+//! `at7600 ctl`: the control API's command-line client, on ureq (a small blocking
+//! HTTP client: no async runtime and, without its TLS feature, no TLS stack for a
+//! loopback API; see `docs/control-api.md`).
 
 use crate::cli::{CtlAction, CtlArgs};
 use anyhow::{bail, Context, Result};
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
 const TIMEOUT: Duration = Duration::from_secs(5);
@@ -23,6 +23,7 @@ pub fn run(args: &CtlArgs) -> Result<()> {
             Some(format!("{{\"on\":{}}}", state == "on")),
         ),
         CtlAction::Metrics => ("GET", "/metrics".to_string(), None),
+        CtlAction::Health => ("GET", "/health".to_string(), None),
     };
     let token = args
         .token
@@ -31,15 +32,24 @@ pub fn run(args: &CtlArgs) -> Result<()> {
     // A name such as localhost may resolve to ::1 and 127.0.0.1: the first that
     // answers is the daemon.
     let mut answer = Err(anyhow::anyhow!("no address to try"));
+    let mut reached = None;
     for addr in control_addresses(&args.control)? {
         answer = request(addr, token.as_deref(), method, &path, body.as_deref());
         if answer.is_ok() {
+            reached = Some(addr);
             break;
         }
     }
     let (status, text) = answer?;
     println!("{}", text.trim_end());
     if !(200..300).contains(&status) {
+        // A body the daemon did not take as a fault: say which ones it takes, from its
+        // own description.
+        if let (CtlAction::Fault { .. }, Some(addr), 400 | 422) = (&args.action, reached, status) {
+            if let Some(kinds) = fault_kinds(addr, token.as_deref()) {
+                eprintln!("{kinds}");
+            }
+        }
         bail!("the daemon answered {status}");
     }
     Ok(())
@@ -62,7 +72,9 @@ pub fn control_addresses(given: &str) -> Result<Vec<SocketAddr>> {
     Ok(addrs)
 }
 
-/// One request, with the bearer token if given; returns the status code and the body.
+/// One request (`method` such as `GET` or `POST`; a `body` is sent as JSON), with the
+/// bearer token if given; returns the status code and the body (whatever the status:
+/// the API's errors are JSON bodies worth showing).
 pub fn request(
     addr: SocketAddr,
     token: Option<&str>,
@@ -70,53 +82,64 @@ pub fn request(
     path: &str,
     body: Option<&str>,
 ) -> Result<(u16, String)> {
-    let mut stream = TcpStream::connect_timeout(&addr, TIMEOUT)
-        .with_context(|| format!("cannot reach the control API at {addr}"))?;
-    stream.set_read_timeout(Some(TIMEOUT))?;
-    stream.set_write_timeout(Some(TIMEOUT))?;
-    let body = body.unwrap_or("");
-    let auth = token
-        .map(|t| format!("Authorization: Bearer {t}\r\n"))
-        .unwrap_or_default();
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Connection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )?;
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).context("reading the answer")?;
-    let text = String::from_utf8_lossy(&raw);
-    let Some((head, rest)) = text.split_once("\r\n\r\n") else {
-        bail!("malformed answer");
-    };
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .context("malformed status line")?;
-    let chunked = head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked");
-    let body = if chunked {
-        dechunk(rest)
-    } else {
-        rest.to_string()
-    };
-    Ok((status, body))
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(TIMEOUT))
+        .http_status_as_error(false)
+        // The API is on this host or a named one: never through an HTTP proxy from the
+        // environment, and never elsewhere by a redirect.
+        .proxy(None)
+        .max_redirects(0)
+        .build()
+        .into();
+    let mut req = ureq::http::Request::builder()
+        .method(method)
+        .uri(format!("http://{addr}{path}"));
+    if let Some(t) = token {
+        req = req.header("Authorization", format!("Bearer {t}"));
+    }
+    if body.is_some() {
+        req = req.header("Content-Type", "application/json");
+    }
+    let req = req
+        .body(body.unwrap_or("").to_string())
+        .with_context(|| format!("cannot make a {method} request for {path}"))?;
+    let answer = agent.run(req);
+    let mut answer = answer.with_context(|| format!("cannot reach the control API at {addr}"))?;
+    let status = answer.status().as_u16();
+    let text = answer
+        .body_mut()
+        .read_to_string()
+        .context("reading the answer")?;
+    Ok((status, text))
 }
 
-/// Undoes chunked transfer encoding.
-fn dechunk(mut s: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, rest)) = s.split_once("\r\n") {
-        let Ok(n) = usize::from_str_radix(size.trim(), 16) else {
-            break;
-        };
-        if n == 0 || rest.len() < n {
-            break;
-        }
-        out.push_str(&rest[..n]);
-        s = rest[n..].trim_start_matches("\r\n");
+/// The fault kinds the daemon takes, with an example of each, from its
+/// `/openapi.json`; `None` if it cannot be read.
+fn fault_kinds(addr: SocketAddr, token: Option<&str>) -> Option<String> {
+    let (status, text) = request(addr, token, "GET", "/openapi.json", None).ok()?;
+    if status != 200 {
+        return None;
     }
-    out
+    let doc: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let kinds = doc["components"]["schemas"]["Fault"]["oneOf"].as_array()?;
+    let mut out = String::from("fault kinds this daemon takes:");
+    for kind in kinds {
+        let example = kind["examples"][0].to_string();
+        let title = kind["title"].as_str().unwrap_or("?");
+        out.push_str(&format!("\n  {title:<14} {example}"));
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ctl_fault_help_names_every_kind() {
+        for (kind, _, _) in crate::control::openapi::FAULTS {
+            assert!(
+                crate::cli::FAULT_KINDS.contains(&format!("\"kind\":\"{kind}\"")),
+                "{kind} is missing from ctl fault --help"
+            );
+        }
+    }
 }

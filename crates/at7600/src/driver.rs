@@ -2,9 +2,11 @@
 //! timeouts go into the core; its host output, network commands and next deadline come
 //! out after every input.
 
+use crate::control::tap::Tap;
 use crate::control::{Registry, Request, View};
 use crate::netstack::{NetSpec, NetStack};
 use crate::record::{Core, Recorder};
+use crate::service::Schedule;
 use crate::trace::Trace;
 use at7600_core::{Input, Modem, ModemConfig};
 use std::future::Future;
@@ -53,6 +55,10 @@ pub struct Driver {
     unflushed: bool,
     /// The AT traffic trace's hook (`--trace`): host bytes as they are read and written.
     trace: Trace,
+    /// The control API's view of the line: the dashboard's transcript, last commands.
+    tap: Tap,
+    /// New fault schedules (SIGHUP); `None` once no more can come.
+    reload: Option<watch::Receiver<Schedule>>,
 }
 
 impl Driver {
@@ -60,7 +66,7 @@ impl Driver {
     /// `record` if given.
     pub fn new(config: ModemConfig, network: &NetSpec, record: Option<Recorder>) -> Self {
         let control = network.control.as_ref().map(|reg| {
-            let (id, rx) = reg.register(network.front_end);
+            let (id, rx) = reg.register(network.front_end, &config.identity.imei);
             (reg.clone(), id, rx)
         });
         let mut modem = Core::new(Modem::new(config), record);
@@ -70,13 +76,18 @@ impl Driver {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
         modem.handle(Duration::ZERO, Input::WallClock(utc_ms));
+        // The schedule in force now; only later reloads wake the loop.
+        let mut reload = network.faults.clone();
+        let faults = reload.borrow_and_update().clone();
         Driver {
             modem,
-            net: NetStack::new(network),
+            net: NetStack::new(network, &faults),
             control,
             epoch: Instant::now(),
             unflushed: false,
             trace: Trace::new(),
+            tap: Tap::default(),
+            reload: Some(reload),
         }
     }
 
@@ -107,6 +118,7 @@ impl Driver {
                     status: self.modem.status(),
                     metrics: self.modem.metrics(),
                     faults: self.net.faults_injected(),
+                    last_commands: self.tap.last_commands(),
                 });
             }
             Request::Fault(fault, reply) => {
@@ -115,6 +127,9 @@ impl Driver {
                     crate::trace::describe_fault(&fault)
                 );
                 let _ = reply.send(self.net.inject(now, &fault, &mut self.modem));
+            }
+            Request::Tap(reply) => {
+                let _ = reply.send(self.tap.subscribe());
             }
         }
     }
@@ -207,7 +222,9 @@ impl Driver {
                     Ok(bytes) => {
                         self.trace.host_in(&bytes);
                         let now = self.now();
+                        let before = self.modem.metrics().commands;
                         self.modem.handle_host(now, &bytes);
+                        self.tap.host_in(&bytes, self.modem.metrics().commands > before);
                     }
                     Err(e) => {
                         tracing::debug!(error = %e, "host read failed");
@@ -222,6 +239,7 @@ impl Driver {
                     Ok(Some(n)) => {
                         self.unflushed = true;
                         self.trace.host_out(&self.modem.host_output()[..n]);
+                        self.tap.host_out(&self.modem.host_output()[..n]);
                         let now = self.now();
                         self.modem.consume_host_output(now, n);
                     }
@@ -232,6 +250,10 @@ impl Driver {
                     }
                 },
                 Some(req) = next_request(&mut self.control) => self.on_request(req),
+                Some(faults) = next_schedule(&mut self.reload) => {
+                    let now = self.now();
+                    self.net.reload_schedule(now, &faults);
+                }
                 () = deadline => self.on_deadline(),
             }
             self.pump();
@@ -291,6 +313,7 @@ impl Driver {
                 Poll::Ready(Ok(n)) => {
                     self.trace
                         .host_out(&self.modem.host_output_contiguous()[..n]);
+                    self.tap.host_out(&self.modem.host_output_contiguous()[..n]);
                     let now = self.now();
                     self.modem.consume_host_output(now, n);
                 }
@@ -342,6 +365,7 @@ impl Driver {
                     Ok(0) | Err(_) => break,
                     Ok(n) => {
                         self.trace.host_out(&self.modem.host_output()[..n]);
+                        self.tap.host_out(&self.modem.host_output()[..n]);
                         let now = self.now();
                         self.modem.consume_host_output(now, n);
                     }
@@ -359,7 +383,12 @@ impl Drop for Driver {
     fn drop(&mut self) {
         self.modem.finish();
         if let Some((reg, id, _)) = &self.control {
-            reg.unregister(*id);
+            // Its counters stay in the process-wide totals (they never go down).
+            let last = crate::control::Totals {
+                metrics: self.modem.metrics(),
+                faults: self.net.faults_injected(),
+            };
+            reg.unregister(*id, last);
         }
     }
 }
@@ -371,6 +400,21 @@ async fn next_request(
     match control {
         Some((_, _, rx)) => rx.recv().await,
         None => std::future::pending().await,
+    }
+}
+
+/// The next fault schedule SIGHUP brings. Once the sender is gone (the daemon keeps it
+/// while it serves) the receiver is dropped, so a closed channel cannot spin the loop.
+async fn next_schedule(reload: &mut Option<watch::Receiver<Schedule>>) -> Option<Schedule> {
+    let Some(rx) = reload.as_mut() else {
+        return std::future::pending().await;
+    };
+    match rx.changed().await {
+        Ok(()) => Some(rx.borrow_and_update().clone()),
+        Err(_) => {
+            *reload = None;
+            None
+        }
     }
 }
 

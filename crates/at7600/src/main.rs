@@ -3,7 +3,9 @@
 
 use anyhow::{Context, Result};
 use at7600::cli::{Cli, Command, Generated, LogFormat, NetworkKind, ServeArgs};
+use at7600::identity::{self, IdentityRange};
 use at7600::netstack::{Backend, NetSpec};
+use at7600::service::{self, Reload};
 use at7600::workers::Workers;
 use at7600::{config, control, ctl, probe, pty, replay, serial, stdio, tcp};
 use at7600_net::RealNetwork;
@@ -56,6 +58,14 @@ fn run() -> Result<ExitCode> {
     file.check_network(args.network == NetworkKind::Sim)?;
     let settings = config::resolve(file, &args.settings)?;
     init_logging(settings.log_level.as_deref(), args.trace, args.log_format)?;
+    let identities = IdentityRange::new(
+        args.identity_offset,
+        args.identity_block,
+        identity::hostname,
+    )?;
+    if args.tcp.is_none() && !args.stdio && args.serial.is_none() {
+        identities.check_count(u64::from(args.count))?;
+    }
     raise_descriptor_limit();
     // One thread for the front end, the control API and signals; a single modem lives
     // here too, with its links (no thread hops per exchange). Fleets run their modems on
@@ -64,7 +74,7 @@ fn run() -> Result<ExitCode> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let result = runtime.block_on(serve(args, settings));
+    let result = runtime.block_on(serve(args, settings, identities));
     // Blocking-pool work still running (a name lookup in getaddrinfo, say) must not keep
     // a daemon that was told to stop alive: dropping the runtime would wait for it.
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));
@@ -109,7 +119,11 @@ fn init_logging(level: Option<&str>, trace: bool, format: LogFormat) -> Result<(
     Ok(())
 }
 
-async fn serve(args: ServeArgs, settings: config::Settings) -> Result<()> {
+async fn serve(
+    args: ServeArgs,
+    mut settings: config::Settings,
+    identities: IdentityRange,
+) -> Result<()> {
     let backend = match args.network {
         NetworkKind::Real => Backend::Real(RealNetwork::new(settings.net)),
         NetworkKind::Sim => {
@@ -144,18 +158,31 @@ async fn serve(args: ServeArgs, settings: config::Settings) -> Result<()> {
     } else {
         "pty"
     };
+    // The fault schedule, replaced on SIGHUP when there is a file to read it from. The
+    // sender lives as long as the reload task, which is as long as the daemon.
+    let (schedule, faults) = watch::channel::<service::Schedule>(settings.faults.into());
+    if let Some(path) = args.config.clone() {
+        let reload = Reload {
+            path,
+            flags: args.settings,
+            sim: args.network == NetworkKind::Sim,
+        };
+        service::reload_on_hangup(reload, schedule);
+    }
     let network = NetSpec {
         backend,
         link: settings.link,
         seed: settings.seed,
-        faults: settings.faults,
+        faults,
         control,
         front_end,
     };
     let (stop_tx, stop_rx) = watch::channel(false);
+    let signalled = wait_for_signal();
     tokio::spawn(async move {
-        wait_for_signal().await;
+        signalled.await;
         tracing::info!("shutting down");
+        service::stopping();
         let _ = stop_tx.send(true);
         // Keep the sender alive so that receivers see `true`, not a closed channel.
         std::future::pending::<()>().await;
@@ -169,10 +196,24 @@ async fn serve(args: ServeArgs, settings: config::Settings) -> Result<()> {
     } else {
         None
     };
+    // The range's first identity; the front ends count up from it (the TCP front end
+    // within the range).
+    let base = settings.modem.identity.clone();
+    settings.modem.identity = base.nth(identities.first);
     let result = if args.stdio {
         stdio::serve(settings.modem, network, record, stop_rx).await
     } else if let (Some(addr), Some(workers)) = (args.tcp, &workers) {
-        tcp::serve(addr, settings.modem, network, record, stop_rx, workers).await
+        settings.modem.identity = base;
+        tcp::serve(
+            addr,
+            settings.modem,
+            identities,
+            network,
+            record,
+            stop_rx,
+            workers,
+        )
+        .await
     } else if let Some(device) = &args.serial {
         let options = serial::SerialOptions {
             baud: args.baud.unwrap_or(serial::DEFAULT_BAUD),
@@ -185,6 +226,8 @@ async fn serve(args: ServeArgs, settings: config::Settings) -> Result<()> {
             .clone()
             .unwrap_or_else(|| PathBuf::from("./ttyAT0"));
         if let Some(workers) = &workers {
+            // Counted up from the range's first identity: the whole fleet fits the
+            // range (checked at startup), so nothing wraps.
             pty::serve_fleet(
                 &link,
                 args.count as usize,
@@ -240,17 +283,35 @@ fn raise_descriptor_limit() {
     }
 }
 
-/// Ctrl-C or SIGTERM.
-async fn wait_for_signal() {
-    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-        Ok(term) => Some(term),
+/// Ctrl-C (SIGINT) or SIGTERM. The handlers are installed by this call, not when the
+/// returned future is first polled: a service manager may send SIGTERM as soon as the
+/// ready line is out, and that must already mean a graceful shutdown, not the default
+/// action that ends the process on the spot.
+fn wait_for_signal() -> impl std::future::Future<Output = ()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let watch = |kind: SignalKind, name: &str| match signal(kind) {
+        Ok(stream) => Some(stream),
         Err(e) => {
-            tracing::warn!(error = %e, "cannot watch SIGTERM");
+            tracing::warn!(error = %e, "cannot watch {name}");
             None
         }
     };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        Some(_) = async { match term.as_mut() { Some(t) => t.recv().await, None => std::future::pending().await } } => {}
+    let mut term = watch(SignalKind::terminate(), "SIGTERM");
+    let mut int = watch(SignalKind::interrupt(), "SIGINT");
+    async move {
+        tokio::select! {
+            Some(()) = next_signal(&mut int) => {}
+            Some(()) = next_signal(&mut term) => {}
+            // Both streams ended (the runtime is going away): nothing more will come.
+            else => std::future::pending().await,
+        }
+    }
+}
+
+/// The next delivery of a watched signal; never, for one that could not be watched.
+async fn next_signal(signal: &mut Option<tokio::signal::unix::Signal>) -> Option<()> {
+    match signal {
+        Some(signal) => signal.recv().await,
+        None => std::future::pending().await,
     }
 }

@@ -4,11 +4,13 @@
 //! driver stays a plain select loop.
 
 use crate::record::Core;
+use crate::service::Schedule;
 use at7600_core::{Instant, NetEvent};
 use at7600_net::sim::{SimConfig, SimNetwork};
 use at7600_net::{fault, Fault, FaultLayer, LinkProfile, NetEvents, NetHandle, RealNetwork};
 use at7600_net::{ScheduledFault, Shaper};
 use std::time::Duration;
+use tokio::sync::watch;
 
 /// Which network the modems of this process use (cloned into each modem).
 #[derive(Clone, Debug)]
@@ -28,8 +30,9 @@ pub struct NetSpec {
     pub link: LinkProfile,
     /// Seed of the simulated network and of the shaper's jitter and loss.
     pub seed: u64,
-    /// Faults from the config file, at times of the modem's clock.
-    pub faults: Vec<ScheduledFault>,
+    /// Faults from the config file, at times of the modem's clock; a new schedule
+    /// arrives here when SIGHUP reloads the file ([`crate::service`]).
+    pub faults: watch::Receiver<Schedule>,
     /// Where modems register for the control API, if it runs.
     pub control: Option<std::sync::Arc<crate::control::Registry>>,
     /// The front end's name, for the control API (`pty`, `stdio`, `tcp`).
@@ -54,14 +57,27 @@ pub struct NetStack {
     schedule: Vec<(Instant, Fault)>,
 }
 
+/// The faults of `faults` after `after` (all of them for a new modem: at_ms 0 is due at
+/// once), latest first.
+fn pending_faults(faults: &[ScheduledFault], after: Instant) -> Vec<(Instant, Fault)> {
+    let mut schedule: Vec<(Instant, Fault)> = faults
+        .iter()
+        .map(|f| (Duration::from_millis(f.at_ms), f.fault.clone()))
+        .filter(|(at, _)| after.is_zero() || *at > after)
+        .collect();
+    schedule.sort_by_key(|f| std::cmp::Reverse(f.0));
+    schedule
+}
+
 /// Moves between core and network per call at most this often (a guard; each move is
 /// one command or one event).
 const MAX_MOVES: usize = 100_000;
 
 impl NetStack {
-    /// A stack for a new modem. Must run inside the tokio runtime (the real backend
+    /// A stack for a new modem that follows the fault schedule `faults` (normally
+    /// `spec.faults`' current one). Must run inside the tokio runtime (the real backend
     /// spawns its tasks there).
-    pub fn new(spec: &NetSpec) -> Self {
+    pub fn new(spec: &NetSpec, faults: &[ScheduledFault]) -> Self {
         let net = match &spec.backend {
             Backend::Real(network) => {
                 let (handle, events) = network.modem();
@@ -74,17 +90,19 @@ impl NetStack {
             }
             Backend::Sim(config) => Net::Sim(SimNetwork::new(config.clone(), spec.link, spec.seed)),
         };
-        let mut schedule: Vec<(Instant, Fault)> = spec
-            .faults
-            .iter()
-            .map(|f| (Duration::from_millis(f.at_ms), f.fault.clone()))
-            .collect();
-        schedule.sort_by_key(|f| std::cmp::Reverse(f.0));
         NetStack {
             net,
             faults: FaultLayer::new(),
-            schedule,
+            schedule: pending_faults(faults, Duration::ZERO),
         }
+    }
+
+    /// Replaces the faults still to come with `faults` (a reloaded config file's), of
+    /// which those later than `now` on this modem's clock are kept: the times are the
+    /// modem's age, as at startup, and a time already past is not made up for.
+    pub fn reload_schedule(&mut self, now: Instant, faults: &[ScheduledFault]) {
+        self.schedule = pending_faults(faults, now);
+        tracing::debug!(pending = self.schedule.len(), "fault schedule reloaded");
     }
 
     /// Moves the core's commands out and every event that is ready in, until quiet.
@@ -240,5 +258,40 @@ impl NetStack {
         });
         self.exchange(now, modem);
         r
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(ms: &[u64]) -> Vec<ScheduledFault> {
+        ms.iter()
+            .map(|&at_ms| ScheduledFault {
+                at_ms,
+                fault: Fault::RefuseOpen,
+            })
+            .collect()
+    }
+
+    fn times(schedule: &[(Instant, Fault)]) -> Vec<u64> {
+        schedule.iter().map(|(t, _)| t.as_millis() as u64).collect()
+    }
+
+    #[test]
+    fn a_new_modem_takes_every_fault_latest_first() {
+        assert_eq!(
+            times(&pending_faults(&at(&[500, 0, 9000]), Duration::ZERO)),
+            [9000, 500, 0]
+        );
+    }
+
+    #[test]
+    fn a_reload_keeps_only_the_faults_ahead_of_the_modems_clock() {
+        let now = Duration::from_millis(1000);
+        assert_eq!(
+            times(&pending_faults(&at(&[0, 999, 1000, 1001, 5000]), now)),
+            [5000, 1001]
+        );
     }
 }

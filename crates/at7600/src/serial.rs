@@ -9,7 +9,6 @@ use crate::netstack::NetSpec;
 use crate::record::Recorder;
 use anyhow::{bail, Context, Result};
 use at7600_core::ModemConfig;
-use std::io::Write;
 use std::os::fd::{AsRawFd, BorrowedFd};
 use std::path::Path;
 use tokio::sync::watch;
@@ -54,14 +53,14 @@ pub async fn serve(
     // SAFETY: the descriptor is open while `port` lives, which outlasts this borrow.
     let fd = unsafe { BorrowedFd::borrow_raw(port.as_raw_fd()) };
     let lines = lines::watch(fd, &name);
-    println!(
+    // Made (and registered with the control API) before the ready line, which also
+    // tells a service manager the daemon is ready.
+    let mut driver = Driver::new(config, &network, recorder);
+    crate::service::ready_line(&format!(
         "at7600: modem ready on serial {name} at {} baud{}",
         options.baud,
         if options.rtscts { " with RTS/CTS" } else { "" }
-    );
-    let _ = std::io::stdout().flush();
-
-    let mut driver = Driver::new(config, &network, recorder);
+    ));
     let mut dtr = match lines {
         Some((initial, changes)) => {
             if !initial {

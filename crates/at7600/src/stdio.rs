@@ -50,6 +50,8 @@ pub async fn serve(
         "modem ready on stdio"
     );
     let mut driver = Driver::new(config, &network, recorder);
+    // Registered with the control API: ready for a service manager too.
+    crate::service::ready("at7600: modem ready on stdio");
     let stop = driver.run(&mut host, &mut shutdown).await;
     tracing::debug!(?stop, "stdio modem ending");
     driver.flush_output(&mut host.stdout, FINAL_FLUSH).await;

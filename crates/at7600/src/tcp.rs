@@ -7,7 +7,6 @@ use crate::workers::Workers;
 use anyhow::{Context, Result};
 use at7600_core::ModemConfig;
 use at7600_net::AcceptBackoff;
-use std::io::Write;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
@@ -21,7 +20,7 @@ const BACKLOG: u32 = 4096;
 
 /// Accepts host connections on `addr` until shutdown; each one gets a fresh modem with
 /// its own network handle and identity ([`at7600_core::config::Identity::nth`], counted in
-/// connection order), ended (links closed) when the connection closes. Modems run on
+/// connection order, within `identities`), ended (links closed) when the connection closes. Modems run on
 /// `workers`. With `record`, modem `n` (counted from 1 in connection order) is
 /// recorded to `record` numbered `n` ([`numbered`]).
 ///
@@ -32,6 +31,7 @@ const BACKLOG: u32 = 4096;
 pub async fn serve(
     addr: SocketAddr,
     config: ModemConfig,
+    identities: crate::identity::IdentityRange,
     network: NetSpec,
     record: Option<&Path>,
     mut shutdown: watch::Receiver<bool>,
@@ -52,8 +52,7 @@ pub async fn serve(
              consider --allow/--deny (docs/network.md)"
         );
     }
-    println!("at7600: modems ready on tcp {bound}");
-    let _ = std::io::stdout().flush();
+    crate::service::ready_line(&format!("at7600: modems ready on tcp {bound}"));
 
     let mut modems = JoinSet::new();
     let mut count: u64 = 0;
@@ -109,7 +108,7 @@ pub async fn serve(
                             .ok()
                     });
                     let mut config = config.clone();
-                    config.identity = config.identity.nth(n);
+                    config.identity = config.identity.nth(identities.nth(n));
                     let network = network.clone();
                     let mut shutdown = shutdown.clone();
                     // Every log line of this modem (its links' too) names it.

@@ -101,6 +101,10 @@ fn a_request_whose_body_never_comes_gets_408() {
     let mut answer = String::new();
     let _ = s.read_to_string(&mut answer);
     assert!(answer.starts_with("HTTP/1.1 408 "), "{answer}");
+    assert!(
+        answer.ends_with(r#"{"error":{"code":"request-timeout","message":"request timed out"}}"#),
+        "{answer}"
+    );
 }
 
 #[test]

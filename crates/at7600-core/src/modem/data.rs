@@ -74,6 +74,8 @@ impl Modem {
     /// received in command mode follow. Bytes the host typed ahead stay in `input`, and
     /// the pump hands them over as data after the one `\n` a command line may owe.
     pub(super) fn enter_data_mode(&mut self) {
+        // `CONNECT` is the final result of the command that asked for it (if any did).
+        self.command_done();
         if self.s.verbose {
             self.out.extend(format!("\r\n{CONNECT}\r\n").as_bytes());
         } else if !self.s.quiet {

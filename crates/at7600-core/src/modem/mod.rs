@@ -21,7 +21,7 @@ mod sockets;
 mod status;
 mod timing;
 mod torture;
-pub use status::{LinkStatus, Metrics, Status};
+pub use status::{Histogram, LinkStatus, Metrics, Status, LATENCY_BOUNDS_MS};
 pub use torture::TortureChoice;
 
 use crate::config::ModemConfig;
@@ -148,6 +148,8 @@ struct Server {
 #[derive(Debug)]
 struct Urc {
     at: Instant,
+    /// When its event happened (`at` may be later: a held report, a torture delay).
+    event: Instant,
     bytes: Vec<u8>,
     /// After these bytes, switch to data mode (a transparent server's client).
     enter_data: bool,
@@ -187,6 +189,9 @@ pub struct Modem {
     next_query: u64,
     dtr: bool,
     metrics: status::Metrics,
+    /// When the command line now running was ended by its carriage return (for
+    /// [`Metrics::command_latency`]).
+    line_at: Option<Instant>,
     /// Power, boot phase, clock and ping: the module around the TCP/IP stack.
     dev: device::Device,
     /// The serial line's pace and the command processing time (timing profile).
@@ -229,6 +234,7 @@ impl Modem {
             next_query: 1,
             dtr: true,
             metrics: status::Metrics::default(),
+            line_at: None,
         };
         if modem.config.boot.power_on_lines {
             modem.boot();
@@ -460,6 +466,7 @@ impl Modem {
                     self.line_overflow = false;
                 } else if b == b'/' {
                     self.echo(&[b]);
+                    self.line_at = Some(self.now);
                     let line = self.last_line.clone();
                     self.run_line(&line);
                 } else if b.eq_ignore_ascii_case(&b'A') {
@@ -472,6 +479,7 @@ impl Modem {
                 b'\r' => {
                     self.echo(b"\r");
                     self.swallow_lf = true;
+                    self.line_at = Some(self.now);
                     let line = std::mem::take(&mut self.line);
                     if std::mem::take(&mut self.line_overflow) {
                         self.host = HostState::Idle;
@@ -599,6 +607,7 @@ impl Modem {
     }
 
     fn final_code(&mut self, text: &str, code: u8) {
+        self.command_done();
         if self.s.quiet {
         } else if self.s.verbose {
             self.out.extend(format!("\r\n{text}\r\n").as_bytes());
@@ -647,7 +656,17 @@ impl Modem {
         self.final_code("ERROR", 4);
     }
 
+    /// The running command line got its final result: its latency is known.
+    fn command_done(&mut self) {
+        if let Some(at) = self.line_at.take() {
+            self.metrics
+                .command_latency
+                .observe(self.now.saturating_sub(at));
+        }
+    }
+
     fn cme_error(&mut self, what: &str) {
+        self.command_done();
         if !self.s.quiet {
             self.info(&format!("+CME ERROR: {what}"));
         }
@@ -670,11 +689,13 @@ impl Modem {
     }
 
     fn urc_bytes_at(&mut self, at: Instant, bytes: Vec<u8>) {
+        let event = at;
         let at = self.torture_urc_at(at);
         self.metrics.urcs += 1;
         self.urc_bytes += bytes.len();
         self.urcs.push_back(Urc {
             at,
+            event,
             bytes,
             enter_data: false,
         });
@@ -685,6 +706,7 @@ impl Modem {
     fn urc_enter_data(&mut self) {
         self.urcs.push_back(Urc {
             at: self.now,
+            event: self.now,
             bytes: Vec::new(),
             enter_data: true,
         });
@@ -697,6 +719,11 @@ impl Modem {
         while self.urcs.front().is_some_and(|u| u.at <= self.now) {
             if let Some(u) = self.urcs.pop_front() {
                 self.urc_bytes -= u.bytes.len();
+                if !u.bytes.is_empty() {
+                    self.metrics
+                        .urc_delay
+                        .observe(self.now.saturating_sub(u.event));
+                }
                 self.out.extend(u.bytes);
                 if u.enter_data && self.is_data_link(data::DATA_LINK) {
                     // No command line precedes a server's client: a `\n` owed from an

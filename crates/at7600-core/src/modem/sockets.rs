@@ -106,6 +106,7 @@ impl Modem {
         let local_port = port_arg(args.get(4), 0).filter(|p| *p != 0);
         let conn = self.new_conn();
         let mut link = Link::new(conn, protocol);
+        link.since = self.now;
         if let Some((host, port)) = &remote {
             if let Ok(ip) = host.parse::<Ipv4Addr>() {
                 link.remote = SocketAddrV4::new(ip, *port);
@@ -170,6 +171,9 @@ impl Modem {
             return;
         }
         link.state = LinkState::Open;
+        self.metrics
+            .link_open_latency
+            .observe(self.now.saturating_sub(link.since));
         if link.protocol == Protocol::Tcp || link.has_remote {
             link.remote = remote;
         }

@@ -18,10 +18,9 @@ use at7600_core::ModemConfig;
 use claim::Claim;
 use master::PtyPort;
 use opens::OpenWatch;
-use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use tokio::sync::watch;
+use tokio::sync::{oneshot, watch};
 
 /// How often to look whether the port was reopened, where inotify cannot tell us.
 const REOPEN_POLL: Duration = Duration::from_millis(100);
@@ -72,12 +71,14 @@ impl PtyModem {
         &self.slave
     }
 
-    /// Serves the modem until shutdown; the symlink is removed at the end.
+    /// Serves the modem until shutdown; the symlink is removed at the end. `started`
+    /// hears once the modem exists (registered with the control API, if it runs).
     pub async fn serve(
         self,
         config: ModemConfig,
         network: NetSpec,
         mut shutdown: watch::Receiver<bool>,
+        started: oneshot::Sender<()>,
     ) {
         let PtyModem {
             mut port,
@@ -88,6 +89,7 @@ impl PtyModem {
         } = self;
         let watch = OpenWatch::new(&slave);
         let mut driver = Driver::new(config, &network, recorder);
+        let _ = started.send(());
         let mut first = true;
         loop {
             if port.hung_up() {
@@ -141,13 +143,20 @@ pub async fn serve(
     shutdown: watch::Receiver<bool>,
 ) -> Result<()> {
     let modem = PtyModem::open(link, &config, record)?;
-    println!(
+    let line = format!(
         "at7600: modem ready on {} ({})",
         link.display(),
         modem.slave().display()
     );
-    let _ = io::stdout().flush();
-    modem.serve(config, network, shutdown).await;
+    // Ready once the modem exists: the line (and READY=1) comes from beside it.
+    let (started, registered) = oneshot::channel();
+    let serving = modem.serve(config, network, shutdown, started);
+    let announce = async {
+        if registered.await.is_ok() {
+            crate::service::ready_line(&line);
+        }
+    };
+    tokio::join!(serving, announce);
     Ok(())
 }
 
@@ -181,22 +190,29 @@ where
             .with_context(|| format!("modem {n} of {count}"))?;
         modems.push((modem, config));
     }
-    let first = fleet_path(template, 0, count);
-    let last = fleet_path(template, count - 1, count);
-    println!(
-        "at7600: {count} modems ready on {} .. {}",
-        first.display(),
-        last.display()
-    );
-    let _ = io::stdout().flush();
+    let mut registered = Vec::with_capacity(count);
     let tasks: Vec<_> = modems
         .into_iter()
         .map(|(modem, config)| {
             let network = network.clone();
             let shutdown = shutdown.clone();
-            spawn(Box::pin(modem.serve(config, network, shutdown)))
+            let (started, rx) = oneshot::channel();
+            registered.push(rx);
+            spawn(Box::pin(modem.serve(config, network, shutdown, started)))
         })
         .collect();
+    // Ready once every modem exists on its worker (a modem that died first is
+    // logged below, not waited for).
+    for rx in registered {
+        let _ = rx.await;
+    }
+    let first = fleet_path(template, 0, count);
+    let last = fleet_path(template, count - 1, count);
+    crate::service::ready_line(&format!(
+        "at7600: {count} modems ready on {} .. {}",
+        first.display(),
+        last.display()
+    ));
     for task in tasks {
         if let Err(e) = task.await {
             tracing::error!(error = %e, "a PTY modem ended abnormally");

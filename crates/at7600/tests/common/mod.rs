@@ -26,7 +26,12 @@ pub struct Daemon {
 
 impl Daemon {
     pub fn start(extra: &[&str]) -> Daemon {
-        let mut child = serve(["--tcp", "127.0.0.1:0"].iter().chain(extra));
+        Daemon::of(serve(["--tcp", "127.0.0.1:0"].iter().chain(extra)))
+    }
+
+    /// A `serve --tcp` daemon started some other way (stdout piped), once its ready
+    /// line is out.
+    pub fn of(mut child: Child) -> Daemon {
         let stdout = child.stdout.take().expect("stdout piped");
         let mut line = String::new();
         BufReader::new(stdout)
@@ -269,6 +274,27 @@ impl PtyDaemon {
         let line = ready_line(&mut child);
         assert!(line.starts_with("at7600: modem ready"), "{line:?}");
         PtyDaemon { child, link, dir }
+    }
+
+    /// Like [`PtyDaemon::start`], with the control API on a free loopback port; returns
+    /// the API's `ADDR:PORT` too.
+    pub fn start_with_control(extra: &[&str]) -> (PtyDaemon, String) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let link = dir.path().join("ttyAT0");
+        let mut command = serve_command(
+            [OsStr::new("--pty"), link.as_os_str()]
+                .into_iter()
+                .chain(["--control", "127.0.0.1:0"].map(OsStr::new))
+                .chain(extra.iter().map(OsStr::new)),
+        );
+        let mut child = command
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("daemon starts");
+        let control = control_address(child.stderr.take().expect("stderr piped"));
+        let line = ready_line(&mut child);
+        assert!(line.starts_with("at7600: modem ready"), "{line:?}");
+        (PtyDaemon { child, link, dir }, control)
     }
 
     /// The daemon's process id.

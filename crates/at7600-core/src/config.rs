@@ -338,6 +338,21 @@ pub struct Quirks {
     pub ctcpka_error_before_netopen: bool,
 }
 
+/// The SSL socket set's options (`ssl.md`, the `[tls]` section of a config file).
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default))]
+#[derive(Clone, PartialEq, Eq, Debug, Default)]
+pub struct Tls {
+    /// `sslversion` 4 ("all") also offers TLS 1.3 (`ssl.md` §14.2). Off by default:
+    /// neither manual names a version above TLS 1.2.
+    pub tls13: bool,
+    /// Where the runtime keeps each modem's certificate store (`<cert_dir>/<imei>/`,
+    /// `ssl.md` §4.5); `None`: in memory only. The core never reads it: the runtime
+    /// loads the store ([`crate::Input::CertStore`]) and writes its changes
+    /// ([`crate::Modem::poll_store`]).
+    pub cert_dir: Option<std::path::PathBuf>,
+}
+
 /// The `+++` escape's guard times (manual §1.2: at least 1000 ms of silence before and
 /// after, at most 900 ms between the characters). Shrinkable for tests.
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -429,6 +444,9 @@ pub struct ModemConfig {
     /// Host UTC (ms since the Unix epoch) at instant zero: see [`DEFAULT_UTC_MS`].
     #[cfg_attr(feature = "serde", serde(default = "default_utc_ms"))]
     pub utc_ms: u64,
+    /// The SSL socket set's options.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub tls: Tls,
 }
 
 impl Default for ModemConfig {
@@ -445,6 +463,7 @@ impl Default for ModemConfig {
             timing: Timing::default(),
             torture: None,
             utc_ms: DEFAULT_UTC_MS,
+            tls: Tls::default(),
         }
     }
 }

@@ -68,6 +68,37 @@ pub enum Input {
     /// (UTC): the network time of `AT+CCLK?`, NITZ and `AT+CNTP` from now on. The core
     /// never reads a clock; a runtime sends this when a modem starts.
     WallClock(u64),
+    /// The certificate store as the runtime kept it (`ssl.md` §4.5): replaces the
+    /// modem's store. A runtime that persists the store sends this when a modem starts;
+    /// files that break the store's limits or naming rules are left out.
+    CertStore(Vec<CertFile>),
+}
+
+/// One file of the certificate store (`AT+CCERTDOWN`, `ssl.md` §4).
+#[derive(Clone, PartialEq, Eq, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct CertFile {
+    /// The name it was downloaded under (UTF-8; never contains `/`, `\` or NUL, and is
+    /// never `.` or `..`), so it is a safe file name on any host.
+    pub name: String,
+    /// The content, byte for byte.
+    #[cfg_attr(feature = "serde", serde(with = "crate::escape::serde_c_string"))]
+    pub data: Vec<u8>,
+}
+
+/// A change of the certificate store the runtime should persist, drained with
+/// [`crate::Modem::poll_store`]. Persisting is I/O, so the core only reports it.
+#[derive(Clone, PartialEq, Eq, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(tag = "type", rename_all = "snake_case"))]
+pub enum StoreChange {
+    /// A file was downloaded (a file of the same name is replaced).
+    Put(CertFile),
+    /// A file was deleted (`AT+CCERTDELE`).
+    Delete {
+        /// Its name.
+        name: String,
+    },
 }
 
 /// How a connection attempt failed; each maps to the manual's `<err>` in

@@ -26,8 +26,8 @@ pub mod rng;
 
 pub use config::ModemConfig;
 pub use io::{
-    ConnId, Input, Instant, Keepalive, NetCommand, NetEvent, OpenError, Protocol, SendOutcome,
-    SocketOptions, TlsAuth, TlsParams,
+    CertFile, ConnId, Input, Instant, Keepalive, NetCommand, NetEvent, OpenError, Protocol,
+    SendOutcome, SocketOptions, StoreChange, TlsAuth, TlsParams,
 };
 pub use link::LinkState;
 pub use modem::{Histogram, LinkStatus, Metrics, Modem, Status, TortureChoice, LATENCY_BOUNDS_MS};

@@ -54,6 +54,19 @@ impl Arg {
     }
 }
 
+/// The prefix of an argument given as `{non-ascii}"<hex>"` (see [`Arg::non_ascii_hex`]).
+pub const NON_ASCII: &str = "{non-ascii}";
+
+impl Arg {
+    /// The hex digits of an argument written `{non-ascii}"<hex>"`, if it was.
+    pub fn non_ascii_hex(&self) -> Option<&str> {
+        if self.quoted {
+            return None;
+        }
+        self.text.strip_prefix(NON_ASCII)
+    }
+}
+
 /// One parsed command.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct Command {
@@ -220,23 +233,51 @@ impl Parser<'_> {
         })
     }
 
+    /// `{non-ascii}"<hex>"`, SIMCom's way of giving a non-ASCII string as the hex of its
+    /// UTF-8 bytes (file names of `ssl.md` §3.1): kept unquoted as `{non-ascii}<hex>`
+    /// for the command to decode, since a bare argument can hold no `"` otherwise.
+    fn non_ascii(&mut self) -> Result<Option<Arg>, SyntaxError> {
+        const TAG: &[u8] = b"{non-ascii}";
+        let rest = &self.s[self.i..];
+        if rest.len() <= TAG.len()
+            || !rest[..TAG.len()].eq_ignore_ascii_case(TAG)
+            || rest[TAG.len()] != b'"'
+        {
+            return Ok(None);
+        }
+        self.i += TAG.len() + 1;
+        let hex = self.quoted_rest()?;
+        Ok(Some(Arg {
+            text: format!("{NON_ASCII}{hex}"),
+            quoted: false,
+        }))
+    }
+
+    /// The rest of a quoted string whose opening `"` was read, and the spaces after it.
+    fn quoted_rest(&mut self) -> Result<String, SyntaxError> {
+        let start = self.i;
+        while self.peek().is_some_and(|c| c != b'"') {
+            self.i += 1;
+        }
+        if self.peek() != Some(b'"') {
+            return Err(SyntaxError);
+        }
+        let text = String::from_utf8_lossy(&self.s[start..self.i]).into_owned();
+        self.i += 1;
+        self.skip_spaces();
+        Ok(text)
+    }
+
     /// Comma-separated parameters up to `;` or the end of the line.
     fn args(&mut self) -> Result<Vec<Arg>, SyntaxError> {
         let mut args = Vec::new();
         loop {
             self.skip_spaces();
-            let arg = if self.peek() == Some(b'"') {
+            let arg = if let Some(arg) = self.non_ascii()? {
+                arg
+            } else if self.peek() == Some(b'"') {
                 self.i += 1;
-                let start = self.i;
-                while self.peek().is_some_and(|c| c != b'"') {
-                    self.i += 1;
-                }
-                if self.peek() != Some(b'"') {
-                    return Err(SyntaxError);
-                }
-                let text = String::from_utf8_lossy(&self.s[start..self.i]).into_owned();
-                self.i += 1;
-                self.skip_spaces();
+                let text = self.quoted_rest()?;
                 Arg { text, quoted: true }
             } else {
                 let start = self.i;
@@ -326,6 +367,16 @@ mod tests {
             panic!()
         };
         assert_eq!(args[2].str(), "a;b");
+    }
+
+    #[test]
+    fn non_ascii_hex_argument() {
+        let Form::Write(args) = one(r#"+CCERTDOWN={NON-ASCII}"E4B8AD2E70656D",10"#).form else {
+            panic!()
+        };
+        assert_eq!(args[0].non_ascii_hex(), Some("E4B8AD2E70656D"));
+        assert_eq!(args[1].uint(), Some(10));
+        assert_eq!(parse_line(br#"+X={non-ascii}"AB"#), Err(SyntaxError));
     }
 
     #[test]

@@ -1,18 +1,9 @@
 //! `more-commands.md` §2-4, §6, §8: SIM and subscriber, clock and time zone, supply and
 //! temperature, radio and registration, profiles. Exact bytes, both personalities.
 mod common;
-use at7600_core::config::Personality;
 use at7600_core::ModemConfig;
 use common::Bench;
 use std::time::Duration;
-
-fn a76xx() -> Bench {
-    let mut config = ModemConfig::default();
-    config.identity.personality = Personality::A76xx;
-    let mut b = Bench::new(config);
-    b.host("ATE0\r");
-    b
-}
 
 #[test]
 fn s0_4_a_freshly_booted_module_answers_with_factory_values() {
@@ -80,9 +71,9 @@ fn s0_2_the_a76xx_personality_differs_where_its_manual_does() {
         ),
     ];
     for (cmd, answer) in expect {
-        assert_eq!(a76xx().host(format!("{cmd}\r")), answer, "{cmd}");
+        assert_eq!(Bench::a76xx().host(format!("{cmd}\r")), answer, "{cmd}");
     }
-    let mut b = a76xx();
+    let mut b = Bench::a76xx();
     b.host("AT+CEREG=2\r");
     assert_eq!(
         b.host("AT+CEREG?\r"),
@@ -273,7 +264,7 @@ fn s3_2_s3_3_zone_changes_give_ctzv_and_set_the_clock_with_ctzu() {
     );
     assert_eq!(b.host("AT+CTZU\r"), r"\r\nERROR\r\n");
 
-    let mut b = a76xx();
+    let mut b = Bench::a76xx();
     b.host("AT+CTZR=1\r");
     assert_eq!(
         b.radio(|r| r.tz = 36),
@@ -452,7 +443,7 @@ fn s0_1_forms_a_command_does_not_list_are_bad_param() {
         ("AT+CPINGSTOP=?", r"\r\nOK\r\n"),
         ("AT+CTZR", r"\r\nOK\r\n"),
     ]);
-    let mut b = a76xx();
+    let mut b = Bench::a76xx();
     b.expect_answers(&[(
         "AT+CPING=?",
         r"\r\n+CPING: IP address,(1,2),(1-5),(4-188),(1000-10000),(10000-100000),(16-255)\r\n\r\nOK\r\n",

@@ -148,6 +148,51 @@ fn commands_and_config_round_trip() {
 }
 
 #[test]
+fn ssl_boundary_round_trips() {
+    use at7600_core::{CertFile, StoreChange, TlsAuth, TlsParams};
+    let file = CertFile {
+        name: "中华.pem".into(),
+        data: all_bytes(),
+    };
+    let json = round_trip(&Input::CertStore(vec![file.clone()]));
+    assert!(json.contains(r"\\x00"), "payloads as C strings: {json}");
+    round_trip(&StoreChange::Put(file));
+    round_trip(&StoreChange::Delete {
+        name: "ca.pem".into(),
+    });
+    round_trip(&NetEvent::Connected { conn: ConnId(4) });
+    round_trip(&NetCommand::Open {
+        conn: ConnId(4),
+        protocol: Protocol::Tcp,
+        remote: Some(("example.com".into(), 443)),
+        local_port: Some(5000),
+        options: SocketOptions {
+            retries: 3,
+            min_rto: Duration::from_millis(1500),
+            keepalive: None,
+            dns: None,
+        },
+        tls: Some(Box::new(TlsParams {
+            version: 4,
+            allow_tls13: false,
+            auth: TlsAuth::Mutual,
+            server_name: "example.com".into(),
+            sni: true,
+            verify_time: Some(1_715_912_102),
+            cipher_suite: Some(0xC02F),
+            ca: b"ca".to_vec(),
+            client_cert: b"cert".to_vec(),
+            client_key: all_bytes(),
+            key_password: Some("pw".into()),
+        })),
+    });
+    let mut config = ModemConfig::default();
+    config.tls.tls13 = true;
+    config.tls.cert_dir = Some("/tmp/certs".into());
+    round_trip(&config);
+}
+
+#[test]
 fn bad_payloads_are_refused_not_guessed() {
     let err = serde_json::from_str::<Input>(r#"{"host":"AT\\q"}"#).unwrap_err();
     assert!(err.to_string().contains("unknown escape"), "{err}");

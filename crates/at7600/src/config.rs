@@ -62,6 +62,9 @@ pub struct FileConfig {
     /// `[timing]`
     #[serde(default)]
     pub timing: TimingFile,
+    /// `[tls]`
+    #[serde(default)]
+    pub tls: TlsFile,
     /// The file this came from and its text, to say where a bad value is.
     #[serde(skip)]
     pub origin: Option<Origin>,
@@ -211,6 +214,17 @@ pub struct BootFile {
     pub sim_ms: Option<u64>,
     pub sms_ms: Option<u64>,
     pub pb_ms: Option<u64>,
+}
+
+/// `[tls]` of the config file (`ssl.md`).
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields)]
+pub struct TlsFile {
+    /// `sslversion` 4 offers TLS 1.3 too (default false).
+    pub tls13: Option<bool>,
+    /// Where certificate files live, one directory per modem (`<cert_dir>/<imei>/`);
+    /// unset: in memory, lost when the daemon exits.
+    pub cert_dir: Option<std::path::PathBuf>,
 }
 
 /// `[quirks]` of the config file.
@@ -464,6 +478,8 @@ pub fn resolve(file: FileConfig, flags: &SettingsArgs) -> Result<Settings> {
         ..Torture::default()
     });
     more_commands(&mut modem, &file)?;
+    modem.tls.tls13 = file.tls.tls13.unwrap_or(false);
+    modem.tls.cert_dir.clone_from(&file.tls.cert_dir);
 
     let log_level = pick(&flags.log_level, file.log.level);
     let l = file.link;

@@ -2,6 +2,7 @@
 //! timeouts go into the core; its host output, network commands and next deadline come
 //! out after every input.
 
+use crate::certstore::CertDir;
 use crate::control::tap::Tap;
 use crate::control::{Registry, Request, View};
 use crate::netstack::{NetSpec, NetStack};
@@ -59,6 +60,8 @@ pub struct Driver {
     tap: Tap,
     /// New fault schedules (SIGHUP); `None` once no more can come.
     reload: Option<watch::Receiver<Schedule>>,
+    /// `[tls] cert_dir`: where this modem's certificate store is kept.
+    certs: Option<CertDir>,
 }
 
 impl Driver {
@@ -69,6 +72,8 @@ impl Driver {
             let (id, rx) = reg.register(network.front_end, &config.identity.imei);
             (reg.clone(), id, rx)
         });
+        let certs =
+            (config.tls.cert_dir.as_deref()).map(|root| CertDir::new(root, &config.identity.imei));
         let mut modem = Core::new(Modem::new(config), record);
         // The module's clock (AT+CCLK?) starts at the host's UTC; the core never reads a
         // clock, so it is told, as an input (recorded, so a replay shows the same time).
@@ -79,6 +84,10 @@ impl Driver {
         // The schedule in force now; only later reloads wake the loop.
         let mut reload = network.faults.clone();
         let faults = reload.borrow_and_update().clone();
+        // The certificate store kept on disk, as an input too (ssl.md §4.5).
+        if let Some(dir) = &certs {
+            modem.handle(Duration::ZERO, Input::CertStore(dir.load()));
+        }
         Driver {
             modem,
             net: NetStack::new(network, &faults),
@@ -88,6 +97,7 @@ impl Driver {
             trace: Trace::new(),
             tap: Tap::default(),
             reload: Some(reload),
+            certs,
         }
     }
 
@@ -99,6 +109,19 @@ impl Driver {
     fn pump(&mut self) {
         let now = self.now();
         self.net.exchange(now, &mut self.modem);
+        self.persist_certs();
+    }
+
+    /// Writes the certificate store's changes (`AT+CCERTDOWN`, `AT+CCERTDELE`).
+    fn persist_certs(&mut self) {
+        while let Some(change) = self.modem.poll_store() {
+            let Some(dir) = &self.certs else {
+                continue;
+            };
+            if let Err(e) = dir.apply(&change) {
+                tracing::warn!("certificate store: {e}");
+            }
+        }
     }
 
     /// The host's DTR line changed (a PTY client closing or reopening the port).

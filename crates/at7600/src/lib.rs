@@ -3,6 +3,7 @@
 //! fuzz targets, benchmarks and tests can reach the same code the binary runs.
 #![warn(missing_docs)]
 
+pub mod certstore;
 pub mod cli;
 pub mod config;
 pub mod control;

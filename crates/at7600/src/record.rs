@@ -6,7 +6,7 @@
 
 use at7600_core::config::Radio;
 use at7600_core::escape::serde_c_string;
-use at7600_core::{Input, Instant, Modem, ModemConfig, NetCommand, NetEvent};
+use at7600_core::{CertFile, Input, Instant, Modem, ModemConfig, NetCommand, NetEvent};
 use serde::{Deserialize, Serialize};
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -81,6 +81,13 @@ pub enum Record {
         /// The host's UTC then.
         utc_ms: u64,
     },
+    /// Input: the certificate store loaded from `[tls] cert_dir` when the modem started.
+    CertStore {
+        /// Time.
+        t: u64,
+        /// The files.
+        files: Vec<CertFile>,
+    },
     /// Output: host bytes the runtime delivered (and consumed) at once.
     HostOut {
         /// Time.
@@ -127,6 +134,10 @@ impl Record {
             },
             Input::PowerOn => Record::PowerOn { t },
             Input::WallClock(utc_ms) => Record::WallClock { t, utc_ms: *utc_ms },
+            Input::CertStore(files) => Record::CertStore {
+                t,
+                files: files.clone(),
+            },
         }
     }
 
@@ -140,6 +151,7 @@ impl Record {
             Record::Radio { t, radio } => (t, Input::Radio(radio.clone())),
             Record::PowerOn { t } => (t, Input::PowerOn),
             Record::WallClock { t, utc_ms } => (t, Input::WallClock(*utc_ms)),
+            Record::CertStore { t, files } => (t, Input::CertStore(files.clone())),
             _ => return None,
         };
         Some((Duration::from_nanos(*t), input))
@@ -156,6 +168,7 @@ impl Record {
             Record::Radio { .. } => "radio",
             Record::PowerOn { .. } => "power_on",
             Record::WallClock { .. } => "wall_clock",
+            Record::CertStore { .. } => "cert_store",
             Record::HostOut { .. } => "host_out",
             Record::NetCmd { .. } => "net_cmd",
             Record::End { .. } => "end",
@@ -280,6 +293,12 @@ impl Core {
     /// The torture mode's choices since the last call (see [`Modem::take_torture_log`]).
     pub fn take_torture_log(&mut self) -> Vec<(Instant, at7600_core::TortureChoice)> {
         self.modem.take_torture_log()
+    }
+
+    /// The next change of the certificate store to persist (see [`Modem::poll_store`]).
+    /// Not recorded: the same inputs give the same changes on replay.
+    pub fn poll_store(&mut self) -> Option<at7600_core::StoreChange> {
+        self.modem.poll_store()
     }
 
     /// Any input (see [`Modem::handle`]).

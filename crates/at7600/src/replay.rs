@@ -189,6 +189,16 @@ fn check(record: &Record, last_t: &mut u64) -> Result<(), String> {
             }
             *t
         }
+        Record::CertStore { t, files } => {
+            // The store's own limits (`ssl.md` §2); the core skips bad names itself.
+            if files.len() > 64 {
+                return Err(format!("{} certificate files (at most 64)", files.len()));
+            }
+            if let Some(f) = files.iter().find(|f| f.data.len() > 10240) {
+                return Err(format!("certificate file of {} bytes", f.data.len()));
+            }
+            *t
+        }
         // Outputs are only compared, never fed to the modem: any size the file holds.
         Record::PowerOn { t }
         | Record::Dtr { t, .. }

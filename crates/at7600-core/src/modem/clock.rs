@@ -87,7 +87,7 @@ impl Modem {
     }
 
     /// What the module's clock shows, in UTC.
-    fn clock_utc(&self) -> OffsetDateTime {
+    pub(super) fn clock_utc(&self) -> OffsetDateTime {
         let ms = self.network_utc_ms() + i128::from(self.dev.clock_offset_ms);
         OffsetDateTime::from_unix_timestamp_nanos(ms * 1_000_000)
             .unwrap_or(OffsetDateTime::UNIX_EPOCH)

@@ -84,6 +84,11 @@ impl Modem {
         self.host = HostState::Data;
         self.stream.plus = 0;
         self.stream.last_at = self.now;
+        if self.ssl_data_conn().is_some() {
+            // The transparent SSL session; a link 0 beside it stays in command mode.
+            self.ssl_enter_data();
+            return self.update_host_backpressure();
+        }
         if let Some(link) = self.links[DATA_LINK].as_mut() {
             let (held, _) = link.rx.take(usize::MAX);
             self.out.extend(held);
@@ -103,6 +108,7 @@ impl Modem {
                 && (l.state == LinkState::Open
                     || (l.state == LinkState::PeerClosed && !l.rx.is_empty()))
         });
+        let resumable = resumable || self.ssl_data_resumable();
         if !resumable || !self.chain.is_empty() {
             return Step::Fail(Failure::Param);
         }
@@ -177,14 +183,16 @@ impl Modem {
 
     /// Hands waiting host bytes to the backend, keeping what is in flight bounded.
     pub(super) fn flush_tx(&mut self) {
-        let Some(link) = self.links[DATA_LINK].as_ref() else {
-            self.stream.tx.clear();
-            return;
+        let conn = match (self.links[DATA_LINK].as_ref(), self.ssl_data_conn()) {
+            // The transparent SSL session (`ssl.md` §12) excludes the transparent link.
+            (_, Some(conn)) => conn,
+            (Some(link), None) if link.transparent && link.state == LinkState::Open => link.conn,
+            (Some(_), None) => return,
+            (None, None) => {
+                self.stream.tx.clear();
+                return;
+            }
         };
-        if !link.transparent || link.state != LinkState::Open {
-            return;
-        }
-        let conn = link.conn;
         if self.stream.tx.is_empty() || self.stream.in_flight.is_some() || self.stream.blocked {
             return;
         }
@@ -205,7 +213,9 @@ impl Modem {
         };
         match outcome {
             SendOutcome::Accepted => {
-                if let Some(link) = self.links[DATA_LINK].as_mut() {
+                // Only the transparent link counts: a command-mode link 0 may live
+                // beside the transparent SSL session.
+                if let Some(link) = self.links[DATA_LINK].as_mut().filter(|l| l.transparent) {
                     link.sent += chunk.len() as u64;
                 }
             }
@@ -224,9 +234,20 @@ impl Modem {
     /// The backend has room again after refusing a send.
     pub(super) fn on_writable(&mut self, conn: ConnId) {
         if self.link_of(conn) == Some(DATA_LINK) && self.is_data_link(DATA_LINK) {
-            self.stream.blocked = false;
-            self.flush_tx();
+            self.data_writable();
         }
+    }
+
+    /// The data-mode connection has room again.
+    pub(super) fn data_writable(&mut self) {
+        self.stream.blocked = false;
+        self.flush_tx();
+    }
+
+    /// Forgets the host-to-network stream (its connection is gone).
+    pub(super) fn reset_stream(&mut self) {
+        self.stream = Stream::default();
+        self.cancel_timer(Timer::Escape);
     }
 
     /// Network bytes for the transparent link: raw to the host in data mode; held in
@@ -265,7 +286,7 @@ impl Modem {
         }
     }
 
-    fn leave_data_mode_closed(&mut self) {
+    pub(super) fn leave_data_mode_closed(&mut self) {
         self.stream = Stream::default();
         self.cancel_timer(Timer::Escape);
         self.host = HostState::Idle;
@@ -287,6 +308,9 @@ impl Modem {
                 self.stream = Stream::default();
                 self.cancel_timer(Timer::Escape);
                 self.host = HostState::Idle;
+                if self.ssl_dtr_close() {
+                    return self.flush_urcs();
+                }
                 self.drop_link(DATA_LINK);
                 self.urc(&format!("+IPCLOSE: {DATA_LINK},2"));
                 self.flush_urcs();
@@ -298,6 +322,9 @@ impl Modem {
     /// `AT&D2` and DTR OFF in command mode: the transparent connection kept after `+++`
     /// is closed as well (`+IPCLOSE: 0,2`).
     pub(super) fn dtr_close_data_link(&mut self) {
+        if self.ssl_dtr_close() {
+            return;
+        }
         let open = self.links[DATA_LINK]
             .as_ref()
             .is_some_and(|l| l.transparent && l.state == LinkState::Open);

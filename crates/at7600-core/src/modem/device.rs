@@ -330,6 +330,12 @@ impl Modem {
 
     /// An open (or opening) network whose bearer is gone is lost (§5.1).
     pub(super) fn check_bearer(&mut self) {
+        if !self.pdp_active() {
+            // The SSL sessions ride on cid 1 too (`ssl.md` §11.3). A later activation
+            // is a real one, whatever a network-lost fault said before.
+            self.ssl_network_gone();
+            self.ssl_bearer_down();
+        }
         if !self.pdp_active() && matches!(self.net, NetState::Open | NetState::Opening) {
             self.on_network_lost();
             // The backend forgets the context too; a later AT+NETOPEN attaches anew.
@@ -385,6 +391,7 @@ impl Modem {
     /// see the connection close), the network, queued output not yet released, input
     /// typed ahead, every timer.
     fn power_down(&mut self) {
+        self.ssl_power_down();
         for i in 0..LINKS {
             self.drop_link(i);
         }

@@ -18,6 +18,7 @@ mod send;
 mod servers;
 mod settings;
 mod sockets;
+mod ssl;
 mod status;
 mod timing;
 mod torture;
@@ -54,8 +55,10 @@ enum HostState {
     Busy(Busy),
     /// Collecting a `AT+CIPSEND` payload after the `>` prompt.
     Payload(Payload),
-    /// Transparent data mode: host bytes go to link 0.
+    /// Transparent data mode: host bytes go to link 0 (or the transparent SSL session).
     Data,
+    /// Collecting a `AT+CCERTDOWN` or `AT+CCHSEND` payload after the `>` prompt.
+    SslPayload(ssl::Payload),
 }
 
 /// What a busy command waits for.
@@ -73,6 +76,9 @@ enum Busy {
     TransparentOpen { link: usize },
     /// The command line's processing time (timing profile).
     Processing,
+    /// `AT+CCHOPEN` of the transparent SSL session: `CONNECT 115200` or `CONNECT FAIL`
+    /// (the session's own timers bound the wait).
+    CchOpen,
 }
 
 /// What a command handler tells the command runner.
@@ -124,6 +130,8 @@ enum Timer {
     Escape,
     /// Boot sequence, ping and periodic reports of the general commands.
     Device(device::DevTimer),
+    /// The SSL sessions' waits.
+    Ssl(ssl::SslTimer),
 }
 
 /// State of the PDP context.
@@ -198,6 +206,8 @@ pub struct Modem {
     pace: timing::Pace,
     /// The torture mode, if on.
     torture: Option<torture::TortureState>,
+    /// The SSL socket set: contexts, certificate store, service and sessions.
+    ssl: ssl::SslState,
 }
 
 impl Modem {
@@ -209,6 +219,7 @@ impl Modem {
             dev: device::Device::new(&config),
             pace: timing::Pace::default(),
             torture: config.torture.map(torture::TortureState::new),
+            ssl: ssl::SslState::default(),
             config,
             host: HostState::Idle,
             input: VecDeque::new(),
@@ -257,6 +268,7 @@ impl Modem {
             Input::Radio(radio) => self.set_radio(now, radio),
             Input::PowerOn => self.power_on(now),
             Input::WallClock(utc_ms) => self.set_wall_clock(now, utc_ms),
+            Input::CertStore(files) => self.load_cert_store(now, files),
         }
     }
 
@@ -295,6 +307,7 @@ impl Modem {
                     self.host = HostState::Idle;
                     self.finish(Step::Fail(Failure::Param));
                 }
+                HostState::SslPayload(_) => self.ssl_payload_abandoned(),
                 HostState::Idle | HostState::Busy(_) => {}
             }
             // Nobody is there to read what was typed ahead.
@@ -423,7 +436,10 @@ impl Modem {
     fn pump(&mut self) {
         while !matches!(self.host, HostState::Busy(_)) {
             // Payload and data-mode bytes go to the network, not to the host's output.
-            let to_network = matches!(self.host, HostState::Payload(_) | HostState::Data);
+            let to_network = matches!(
+                self.host,
+                HostState::Payload(_) | HostState::SslPayload(_) | HostState::Data
+            );
             if !to_network && self.output_full() {
                 break;
             }
@@ -439,6 +455,7 @@ impl Modem {
                     self.data_from_host(&rest);
                 }
                 HostState::Payload(_) => self.payload_byte(b),
+                HostState::SslPayload(_) => self.ssl_payload_byte(b),
                 _ => self.line_byte(b),
             }
         }
@@ -504,7 +521,10 @@ impl Modem {
                     }
                 }
             },
-            HostState::Busy(_) | HostState::Payload(_) | HostState::Data => {}
+            HostState::Busy(_)
+            | HostState::Payload(_)
+            | HostState::SslPayload(_)
+            | HostState::Data => {}
         }
     }
 
@@ -548,7 +568,10 @@ impl Modem {
 
     /// A waiting command is done: leave `Busy` and carry on with the line.
     fn finish(&mut self, step: Step) {
-        if matches!(self.host, HostState::Busy(_) | HostState::Payload(_)) {
+        if matches!(
+            self.host,
+            HostState::Busy(_) | HostState::Payload(_) | HostState::SslPayload(_)
+        ) {
             self.host = HostState::Idle;
         }
         self.cancel_timer(Timer::Busy);
@@ -578,7 +601,10 @@ impl Modem {
             "+CIPHEAD" | "+CIPSRIP" | "+CIPMODE" | "+CIPSENDMODE" | "+CIPTIMEOUT" | "+CIPCCFG" => {
                 self.cmd_setting(&cmd.name, &cmd.form)
             }
-            _ => self.cmd_general(&cmd),
+            _ => match self.cmd_ssl(&cmd.name, &cmd.form) {
+                Some(step) => step,
+                None => self.cmd_general(&cmd),
+            },
         }
     }
 
@@ -607,6 +633,13 @@ impl Modem {
     }
 
     fn final_code(&mut self, text: &str, code: u8) {
+        self.final_result_held(text, code);
+        self.flush_urcs();
+    }
+
+    /// A final result code that more of the same answer follows (`AT+CCHRECV`'s data
+    /// comes after its `OK`): URCs stay held.
+    fn final_result_held(&mut self, text: &str, code: u8) {
         self.command_done();
         if self.s.quiet {
         } else if self.s.verbose {
@@ -614,7 +647,6 @@ impl Modem {
         } else {
             self.out.extend(format!("{code}\r").as_bytes());
         }
-        self.flush_urcs();
     }
 
     fn final_ok(&mut self) {
@@ -757,6 +789,7 @@ impl Modem {
             let pause = self.host_pause_for(i);
             self.set_link_pause(i, |l| &mut l.paused_host, pause);
         }
+        self.ssl_host_backpressure();
     }
 
     /// Whether link `i` should stop reading for the host's sake.
@@ -810,6 +843,7 @@ impl Modem {
             Timer::AckPoll(link) => self.ack_poll(link),
             Timer::Escape => self.escape_timer(),
             Timer::Device(t) => self.device_timer(t),
+            Timer::Ssl(t) => self.ssl_timer(t),
         }
     }
 
@@ -828,7 +862,7 @@ impl Modem {
                 self.drop_link(link);
                 return self.transparent_opened(false);
             }
-            Busy::Processing => return,
+            Busy::Processing | Busy::CchOpen => return,
             Busy::Listen { server } => {
                 self.servers[usize::from(server)] = None;
                 self.net_out.push_back(NetCommand::Unlisten { server });
@@ -841,6 +875,10 @@ impl Modem {
     // ---- network events --------------------------------------------------------------
 
     fn on_net_event(&mut self, event: NetEvent) {
+        // The SSL sessions take the events of their own connections.
+        let Some(event) = self.ssl_event(event) else {
+            return;
+        };
         match event {
             NetEvent::Attached { ip } => self.on_attached(ip),
             NetEvent::AttachFailed => self.on_attach_failed(),

@@ -188,6 +188,7 @@ impl Modem {
     }
 
     pub(super) fn payload_timed_out(&mut self) {
+        self.ssl_payload_abandoned();
         if matches!(self.host, HostState::Payload(_)) {
             self.host = HostState::Idle;
             self.finish(Step::Fail(Failure::Param));

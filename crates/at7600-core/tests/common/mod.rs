@@ -26,6 +26,23 @@ pub struct Bench {
     sent: HashMap<ConnId, u64>,
     /// Names the scripted DNS knows.
     pub dns: HashMap<String, Ipv4Addr>,
+    /// How the scripted network ends a TLS open after `Connected`.
+    pub tls: TlsScript,
+    /// Events the scripted network reports after its answer to one command.
+    follow: VecDeque<NetEvent>,
+}
+
+/// What the scripted network does with a TLS open ([`NetCommand::Open`] with `tls`):
+/// TCP is always up first (`Connected`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub enum TlsScript {
+    /// The handshake succeeds (`Opened`).
+    #[default]
+    Succeed,
+    /// The handshake (or the certificate files) fails with this error.
+    Fail(at7600_core::OpenError),
+    /// The handshake never finishes.
+    Stall,
 }
 
 impl Default for Bench {
@@ -42,6 +59,15 @@ impl Bench {
             Ipv4Addr::new(61, 135, 169, 121),
         );
         dns.insert("peer.test".to_string(), Ipv4Addr::new(117, 131, 85, 139));
+        // The servers of `ssl.md` §15.
+        for name in [
+            "example.com",
+            "mqtt.example.com",
+            "expired.example.com",
+            "wrong.host.example.com",
+        ] {
+            dns.insert(name.to_string(), Ipv4Addr::new(93, 184, 216, 34));
+        }
         Bench {
             modem: Modem::new(config),
             now: Duration::ZERO,
@@ -51,6 +77,8 @@ impl Bench {
             transcript: String::new(),
             sent: HashMap::new(),
             dns,
+            tls: TlsScript::default(),
+            follow: VecDeque::new(),
         }
     }
 
@@ -138,6 +166,9 @@ impl Bench {
                 if let Some(ev) = self.answer(&cmd) {
                     self.modem.handle_net(self.now, ev);
                 }
+                while let Some(ev) = self.follow.pop_front() {
+                    self.modem.handle_net(self.now, ev);
+                }
             } else {
                 self.pending.push_back(cmd);
             }
@@ -155,6 +186,7 @@ impl Bench {
                 protocol,
                 remote,
                 local_port,
+                tls,
                 ..
             } => {
                 let remote = match remote {
@@ -173,11 +205,22 @@ impl Bench {
                     None => SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0),
                 };
                 let _ = protocol == &Protocol::Tcp;
-                NetEvent::Opened {
+                let opened = NetEvent::Opened {
                     conn: *conn,
                     remote,
                     local_port: local_port.unwrap_or(40000),
+                };
+                if tls.is_none() {
+                    return Some(opened);
                 }
+                match self.tls {
+                    TlsScript::Succeed => self.follow.push_back(opened),
+                    TlsScript::Fail(error) => self
+                        .follow
+                        .push_back(NetEvent::OpenFailed { conn: *conn, error }),
+                    TlsScript::Stall => {}
+                }
+                NetEvent::Connected { conn: *conn }
             }
             NetCommand::Send { conn, data } | NetCommand::SendTo { conn, data, .. } => {
                 *self.sent.entry(*conn).or_default() += data.len() as u64;
@@ -262,6 +305,15 @@ impl Bench {
         self.last_conn()
     }
 
+    /// An A76xx-personality bench with echo off (`ATE0`).
+    pub fn a76xx() -> Self {
+        let mut config = ModemConfig::default();
+        config.identity.personality = at7600_core::config::Personality::A76xx;
+        let mut b = Bench::new(config);
+        b.host("ATE0\r");
+        b
+    }
+
     /// A bench with echo off (`ATE0`), so outputs are only the module's answers.
     pub fn quiet() -> Self {
         let mut b = Bench::default();
@@ -295,6 +347,14 @@ impl Bench {
         }
     }
 
+    /// Sends each command (with `\r`) in turn and checks it is refused with a plain
+    /// `ERROR` and nothing else.
+    pub fn expect_errors(&mut self, cmds: &[&str]) {
+        for cmd in cmds {
+            assert_eq!(self.host(format!("{cmd}\r")), r"\r\nERROR\r\n", "{cmd}");
+        }
+    }
+
     /// Changes the radio values as a fault would; returns the URCs that gives.
     pub fn radio(&mut self, change: impl FnOnce(&mut at7600_core::config::Radio)) -> String {
         let mut radio = self.modem.status().radio;
@@ -304,4 +364,79 @@ impl Bench {
         self.modem.consume_host_output(usize::MAX);
         out
     }
+}
+
+/// The SSL socket set (`ssl.md`).
+impl Bench {
+    /// `AT+CCHSTART` with PDP cid 1 active, checked.
+    pub fn cch_start(&mut self) {
+        assert_eq!(
+            self.host("AT+CCHSTART\r"),
+            r"\r\nOK\r\n\r\n+CCHSTART: 0\r\n"
+        );
+    }
+
+    /// Downloads `data` as `name` into the certificate store, checked.
+    pub fn cert(&mut self, name: &str, data: &[u8]) {
+        let cmd = format!("AT+CCERTDOWN=\"{name}\",{}\r", data.len());
+        assert_eq!(self.host(cmd), r"\r\n>");
+        assert_eq!(self.host(data), r"\r\nOK\r\n");
+    }
+
+    /// Opens session `s` to `host:port` with `client_type`, checked for
+    /// `+CCHOPEN: <s>,<code>`; returns the connection of the open attempt, if one.
+    pub fn cch_open(&mut self, s: u8, host: &str, port: u16, client_type: u8, code: u8) {
+        let out = self.host(format!("AT+CCHOPEN={s},\"{host}\",{port},{client_type}\r"));
+        assert_eq!(out, format!(r"\r\nOK\r\n\r\n+CCHOPEN: {s},{code}\r\n"));
+    }
+
+    /// Takes everything the modem has for the host, raw, without answering the
+    /// network (a host that only now reads).
+    pub fn drain_output(&mut self) -> Vec<u8> {
+        let mut out = Vec::new();
+        for _ in 0..1000 {
+            let chunk = self.modem.host_output().to_vec();
+            if chunk.is_empty() {
+                break;
+            }
+            self.modem.consume_host_output(chunk.len());
+            out.extend(chunk);
+        }
+        out
+    }
+
+    /// The TLS parameters of the most recent `Open`.
+    pub fn last_tls(&self) -> Option<at7600_core::TlsParams> {
+        self.log.iter().rev().find_map(|c| match c {
+            NetCommand::Open { tls, .. } => Some(tls.as_deref().cloned()),
+            _ => None,
+        })?
+    }
+}
+
+/// The raw bytes of the `+CCHRECV: DATA,<s>,<len>` frames in `out`, in order; what
+/// lies between frames is skipped.
+pub fn cch_frames(out: &[u8], s: u8) -> Vec<u8> {
+    let find = |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).position(|w| w == needle);
+    let header = format!("+CCHRECV: DATA,{s},");
+    let mut data = Vec::new();
+    let mut rest = out;
+    for _ in 0..10_000 {
+        let Some(i) = find(rest, header.as_bytes()) else {
+            break;
+        };
+        let after = &rest[i + header.len()..];
+        let Some(eol) = find(after, b"\r\n") else {
+            break;
+        };
+        let len: usize = std::str::from_utf8(&after[..eol])
+            .ok()
+            .and_then(|t| t.parse().ok())
+            .unwrap_or(0);
+        let body = &after[eol + 2..];
+        let len = len.min(body.len());
+        data.extend(&body[..len]);
+        rest = &body[len..];
+    }
+    data
 }

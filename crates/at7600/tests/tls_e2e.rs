@@ -378,6 +378,37 @@ fn an_mqtt_exchange_over_mutual_tls_through_the_driver_is_byte_exact() {
     assert_eq!(broker.received(), [CONNECT, PUBLISH, DISCONNECT].concat());
 }
 
+/// `data` through an echo server at `host:port`, writing and reading at once, in
+/// manual then automatic receive mode; byte for byte.
+async fn echo_in_both_receive_modes(
+    m: &Modem,
+    host: &str,
+    port: u16,
+    base: &TlsOptions,
+    data: &[u8],
+) {
+    for manual_receive in [true, false] {
+        let opts = TlsOptions {
+            manual_receive,
+            ..base.clone()
+        };
+        let s = TlsStream::connect(m, host, port, &opts)
+            .await
+            .expect("open");
+        let (mut r, mut w) = tokio::io::split(s);
+        let send = data.to_vec();
+        let writer = tokio::spawn(async move {
+            w.write_all(&send).await.expect("sent");
+            w
+        });
+        let mut back = vec![0u8; data.len()];
+        r.read_exact(&mut back).await.expect("echoed");
+        assert!(back == data, "echo byte for byte (manual {manual_receive})");
+        let w = writer.await.expect("writer");
+        r.unsplit(w).close().await.expect("closed");
+    }
+}
+
 #[test]
 fn mutual_tls_echo_both_receive_modes_through_the_driver() {
     let chain = Chain::generate();
@@ -386,26 +417,24 @@ fn mutual_tls_echo_both_receive_modes_through_the_driver() {
     run(async {
         let m = mutual_modem(&d, &chain).await;
         let data = common::client::random_bytes(7, 64 * 1024);
-        for manual_receive in [true, false] {
-            let opts = TlsOptions {
-                manual_receive,
-                ..CONTEXT_1
-            };
-            let s = TlsStream::connect(&m, "localhost", server.port, &opts)
-                .await
-                .expect("mutual TLS open");
-            let (mut r, mut w) = tokio::io::split(s);
-            let send = data.clone();
-            let writer = tokio::spawn(async move {
-                w.write_all(&send).await.expect("sent");
-                w
-            });
-            let mut back = vec![0u8; data.len()];
-            r.read_exact(&mut back).await.expect("echoed");
-            assert!(back == data, "echo byte for byte (manual {manual_receive})");
-            let w = writer.await.expect("writer");
-            r.unsplit(w).close().await.expect("closed");
-        }
+        echo_in_both_receive_modes(&m, "localhost", server.port, &CONTEXT_1, &data).await;
+    });
+}
+
+#[test]
+fn plain_tcp_sessions_through_the_driver_in_both_receive_modes() {
+    // Client type 1: the same commands without TLS (ssl.md §14.5).
+    let d = Daemon::start(&[]);
+    run(async {
+        let port = common::client::echo_server().await;
+        let m = modem_at(&d.addr, at7600_client::Config::default()).await;
+        let data = common::client::random_bytes(9, 256 * 1024);
+        let plain = TlsOptions {
+            tls: false,
+            ..TlsOptions::default()
+        };
+        echo_in_both_receive_modes(&m, "127.0.0.1", port, &plain, &data).await;
+        m.tls_stop().await.expect("stopped");
     });
 }
 

@@ -490,6 +490,30 @@ fn each_handshake_failure_is_15_and_a_missing_key_19_through_the_driver() {
     });
 }
 
+/// Opens to `server` (which writes `data` and closes), waits until it has closed,
+/// then reads: every byte, then EOF; a write then fails.
+async fn read_after_the_server_closed(
+    m: &Modem,
+    server: Arc<TestServer>,
+    opts: &TlsOptions,
+    data: &[u8],
+) {
+    let mut s = TlsStream::connect(m, "localhost", server.port, opts)
+        .await
+        .expect("open");
+    let waiter = server.clone();
+    tokio::task::spawn_blocking(move || waiter.wait_served())
+        .await
+        .expect("server done");
+    let mut got = Vec::new();
+    s.read_to_end(&mut got).await.expect("to EOF");
+    assert_eq!(got.len(), data.len());
+    assert!(got == data, "every byte after the close");
+    let e = s.write_all(b"late").await.expect_err("the server is gone");
+    assert_eq!(e.kind(), std::io::ErrorKind::ConnectionReset);
+    s.close().await.expect("closed");
+}
+
 #[test]
 fn a_server_that_closes_with_data_unread_leaves_all_of_it_readable() {
     let chain = Chain::generate();
@@ -504,21 +528,25 @@ fn a_server_that_closes_with_data_unread_leaves_all_of_it_readable() {
     let d = Daemon::start(&[]);
     run(async {
         let m = verifying_modem(&d, &chain).await;
-        let mut s = TlsStream::connect(&m, "localhost", server.port, &TlsOptions::default())
-            .await
-            .expect("TLS open");
-        // The server has written everything and closed before the first read.
-        let waiter = server.clone();
-        tokio::task::spawn_blocking(move || waiter.wait_served())
-            .await
-            .expect("server done");
-        let mut got = Vec::new();
-        s.read_to_end(&mut got).await.expect("to EOF");
-        assert_eq!(got.len(), data.len());
-        assert!(got == data, "every byte after the close");
-        let e = s.write_all(b"late").await.expect_err("the server is gone");
-        assert_eq!(e.kind(), std::io::ErrorKind::ConnectionReset);
-        s.close().await.expect("closed");
+        read_after_the_server_closed(&m, server, &TlsOptions::default(), &data).await;
+    });
+}
+
+#[test]
+fn a_plain_tcp_server_that_closes_with_data_unread_leaves_all_of_it_readable() {
+    let data = common::client::random_bytes(10, 20_000);
+    let server = Arc::new(TestServer::start(
+        None,
+        Behaviour::SendAndClose(data.clone()),
+    ));
+    let d = Daemon::start(&[]);
+    run(async {
+        let m = modem_at(&d.addr, at7600_client::Config::default()).await;
+        let plain = TlsOptions {
+            tls: false,
+            ..TlsOptions::default()
+        };
+        read_after_the_server_closed(&m, server, &plain, &data).await;
     });
 }
 

@@ -34,6 +34,9 @@ pub enum Fault {
     TimeoutOpen,
     /// The next name lookup fails (`+CDNSGIP: 0,10`, or `+CIPOPEN: <n>,11`).
     DnsFailure,
+    /// The next TLS session's handshake fails once TCP is up (`+CCHOPEN: <s>,15`),
+    /// without a ClientHello, whatever the server and the SSL context.
+    TlsHandshakeFailure,
     /// The peer of a link (or of every link) stops reading and acknowledging: sends are
     /// taken until the send buffer is full; with `AT+CIPSENDMODE=1` the link closes with
     /// `+IPCLOSE: <n>,2` when the CIPSEND timeout passes.
@@ -112,6 +115,7 @@ pub struct FaultLayer {
     refuse_next: bool,
     timeout_next: bool,
     dns_fail_next: bool,
+    tls_fail_next: bool,
     /// Faults carried out, by kind, for metrics.
     pub injected_count: u64,
 }
@@ -157,6 +161,12 @@ impl FaultLayer {
         self.dns_fail_next = true;
     }
 
+    /// The next TLS session's handshake fails.
+    pub fn tls_handshake_failure(&mut self) {
+        self.injected_count += 1;
+        self.tls_fail_next = true;
+    }
+
     /// The peers of `conns` (every open connection if empty) stop reading.
     pub fn stall(&mut self, conns: &[ConnId]) {
         self.injected_count += 1;
@@ -175,7 +185,20 @@ impl FaultLayer {
 
     /// A command on its way to the backend: `Some` to pass it on, `None` when the layer
     /// answered (or swallowed) it.
-    pub fn to_net(&mut self, now: Instant, cmd: NetCommand) -> Option<NetCommand> {
+    pub fn to_net(&mut self, now: Instant, mut cmd: NetCommand) -> Option<NetCommand> {
+        if let NetCommand::Open {
+            conn,
+            tls: Some(params),
+            ..
+        } = &mut cmd
+        {
+            if std::mem::take(&mut self.tls_fail_next) {
+                // SSL 3.0, which no backend offers: each fails the handshake as soon as
+                // TCP is up, on the real network and the simulated one alike.
+                tracing::info!(%conn, "fault: this TLS handshake fails");
+                params.version = 0;
+            }
+        }
         match &cmd {
             NetCommand::Attach if self.attach_fails_until.is_some_and(|t| now < t) => {
                 self.injected.push_back(NetEvent::AttachFailed);
@@ -299,6 +322,7 @@ pub fn apply(
         Fault::RefuseOpen => layer.refuse_next_open(),
         Fault::TimeoutOpen => layer.timeout_next_open(),
         Fault::DnsFailure => layer.dns_failure(),
+        Fault::TlsHandshakeFailure => layer.tls_handshake_failure(),
         Fault::Stall { link } => layer.stall(&conns(*link)?),
         Fault::PowerOn => {
             layer.injected_count += 1;

@@ -134,8 +134,7 @@ impl NetHandle {
                 remote,
                 local_port,
                 options,
-                // TLS sessions (`AT+CCHOPEN`) are not carried yet; see `ssl.md` §14.
-                tls: _,
+                tls,
             } => {
                 let shared = Arc::new(Shared::default());
                 let (tx, rx) = mpsc::unbounded_channel();
@@ -163,6 +162,7 @@ impl NetHandle {
                             options.retries,
                             options.keepalive,
                             options.dns,
+                            tls,
                         )
                         .instrument(tracing::Span::current());
                         self.tasks.spawn_on(run, &self.runtime);

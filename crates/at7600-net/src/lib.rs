@@ -42,6 +42,7 @@ mod server;
 mod sys;
 mod task;
 mod tcp;
+mod tls;
 mod udp;
 
 pub mod fault;

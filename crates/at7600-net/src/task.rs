@@ -52,6 +52,13 @@ impl TaskCtx {
         }
     }
 
+    /// The connection can no longer send: what `queue` holds is dropped (and counted
+    /// out), further sends are refused.
+    pub(crate) fn discard(&self, queue: &mut crate::conn::SendQueue) {
+        self.shared.release(queue.clear());
+        self.shared.set_dead();
+    }
+
     /// The connection can no longer be used: report it once and refuse further sends.
     pub(crate) fn peer_closed(&mut self) {
         self.shared.set_dead();

@@ -16,7 +16,8 @@ use tokio::net::{TcpSocket, TcpStream};
 /// what arrived, so an idle connection holds no read buffer at all.
 const READ_CHUNK: usize = 16 * 1024;
 
-/// Opens a client link and then carries it until it is closed.
+/// Opens a client link and then carries it until it is closed; with `tls`, a TLS
+/// session over it (`crate::tls`).
 pub(crate) async fn run_client(
     mut ctx: TaskCtx,
     remote: (String, u16),
@@ -24,8 +25,23 @@ pub(crate) async fn run_client(
     syn_retries: u8,
     keepalive: Option<at7600_core::Keepalive>,
     dns: Option<[Ipv4Addr; 2]>,
+    tls: Option<Box<at7600_core::TlsParams>>,
 ) {
     let mut early = Carrier::default();
+    // Certificate, key and password problems are found before any traffic.
+    let tls = match tls.map(|params| crate::tls::prepare(&params)) {
+        None => None,
+        Some(Ok(plan)) => Some(plan),
+        Some(Err(why)) => {
+            tracing::info!(conn = %ctx.conn, reason = %why, "TLS open refused: certificates");
+            ctx.send(NetEvent::OpenFailed {
+                conn: ctx.conn,
+                error: OpenError::Certificates,
+            });
+            ctx.finish_failed_open();
+            return;
+        }
+    };
     let connect = connect(ctx.config.clone(), remote, local_port, syn_retries, dns);
     tokio::pin!(connect);
     let stream = loop {
@@ -71,6 +87,14 @@ pub(crate) async fn run_client(
             return;
         }
     };
+    if let Some(plan) = tls {
+        let early = crate::tls::session::Early {
+            queue: early.queue,
+            paused: early.paused,
+        };
+        crate::tls::session::run(ctx, stream, plan, early, remote, local_port).await;
+        return;
+    }
     tracing::debug!(conn = %ctx.conn, %remote, local_port, "opened");
     ctx.send(NetEvent::Opened {
         conn: ctx.conn,
@@ -246,9 +270,7 @@ impl Carrier {
     /// hands them out before the EOF or the reset. They reach the core first.
     fn fail_writes(&mut self, ctx: &mut TaskCtx) {
         self.write_failed = true;
-        let dropped = self.queue.clear();
-        ctx.shared.release(dropped);
-        ctx.shared.set_dead();
+        ctx.discard(&mut self.queue);
     }
 
     /// Before received bytes go to the core: what the peer acknowledged, if that grew.
@@ -302,14 +324,18 @@ impl Carrier {
         if tokio::time::timeout(limit, flush).await.is_err() {
             tracing::debug!(conn = %ctx.conn, "close: peer did not take the queued bytes in time");
         }
-        let dropped = self.queue.clear();
-        ctx.shared.release(dropped);
-        ctx.shared.set_dead();
-        if let Err(e) = socket2::SockRef::from(&stream).shutdown(std::net::Shutdown::Write) {
-            tracing::debug!(conn = %ctx.conn, error = %e, "shutdown failed");
-        }
-        drop(stream);
-        tracing::debug!(conn = %ctx.conn, "closed");
-        ctx.send(NetEvent::Closed { conn: ctx.conn });
+        finish_close(ctx, &mut self.queue, stream);
     }
+}
+
+/// The end of a `Close` once the flush is over: what could not be written is dropped,
+/// the socket is shut down without waiting for the peer, and `Closed` is reported.
+pub(crate) fn finish_close(ctx: &TaskCtx, queue: &mut SendQueue, stream: TcpStream) {
+    ctx.discard(queue);
+    if let Err(e) = socket2::SockRef::from(&stream).shutdown(std::net::Shutdown::Write) {
+        tracing::debug!(conn = %ctx.conn, error = %e, "shutdown failed");
+    }
+    drop(stream);
+    tracing::debug!(conn = %ctx.conn, "closed");
+    ctx.send(NetEvent::Closed { conn: ctx.conn });
 }

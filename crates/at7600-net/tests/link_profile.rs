@@ -23,6 +23,7 @@ fn gprs() -> Sim {
                 greeting: "x".repeat(4096),
                 reply: None,
             },
+            tls: None,
         }],
         udp_echo: vec![],
     });

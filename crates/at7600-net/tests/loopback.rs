@@ -224,32 +224,7 @@ async fn full_when_the_peer_never_reads_and_nothing_is_lost() {
     let (mut net, mut ev) = modem();
     let mut peer = connected(&mut net, &mut ev, 10).await;
     let c = ConnId(10);
-    let chunk = 16 * 1024;
-    let mut accepted = 0usize;
-    let mut full = false;
-    let deadline = Instant::now() + Duration::from_secs(20);
-    for _ in 0..20_000 {
-        let data = pattern(accepted + chunk)[accepted..].to_vec();
-        net.execute(NetCommand::Send { conn: c, data });
-        match next(&mut ev).await {
-            NetEvent::SendDone {
-                outcome: SendOutcome::Accepted,
-                ..
-            } => accepted += chunk,
-            NetEvent::SendDone {
-                outcome: SendOutcome::Full,
-                ..
-            } => {
-                full = true;
-                break;
-            }
-            other => panic!("unexpected {other:?}"),
-        }
-        assert!(Instant::now() < deadline, "never Full");
-        // Let the connection hand its queue to the kernel, which fills up in turn.
-        tokio::task::yield_now().await;
-    }
-    assert!(full, "the send queue never filled");
+    let accepted = send_until_full(&mut net, &mut ev, c, 16 * 1024).await;
     assert!(accepted >= 64 * 1024);
     let mut got = vec![0u8; accepted];
     timeout(Duration::from_secs(20), peer.read_exact(&mut got))

@@ -123,6 +123,7 @@ Fault kinds (JSON fields; link is 0-9, every open link when left out):\n\
   {\"kind\":\"refuse-open\"}                    the next TCP open is refused\n\
   {\"kind\":\"timeout-open\"}                   the next TCP open is never answered\n\
   {\"kind\":\"dns-failure\"}                    the next name lookup fails\n\
+  {\"kind\":\"tls-handshake-failure\"}          the next TLS handshake fails: +CCHOPEN: <s>,15\n\
   {\"kind\":\"stall\",\"link\":1}                 the peer stops reading and acknowledging\n\
   {\"kind\":\"radio\",\"rssi\":5,\"reg_status\":2}  signal 0-31 or 99, registration 0-5,\n\
                                              and \"tz\" the time zone in quarter hours\n\

@@ -871,6 +871,23 @@ mod tests {
     }
 
     #[test]
+    fn simulated_tls_hosts_come_from_the_file() {
+        let file: FileConfig = toml::from_str(
+            "[[sim.host]]\nname = \"iot.sim\"\naddr = \"192.0.2.50\"\n\
+             tcp = [{ port = 8883, kind = \"echo\", tls = { cert = \"expired\", \
+             client_auth = \"require\" } }]\n",
+        )
+        .unwrap();
+        let s = resolve(file, &SettingsArgs::default()).unwrap();
+        let tls = s.sim.hosts[0].tcp[0].tls.clone().unwrap();
+        assert_eq!(tls.cert, at7600_net::sim::SimCert::Expired);
+        assert_eq!(tls.client_auth, at7600_net::sim::SimClientAuth::Require);
+        let bad = "[[sim.host]]\nname = \"x\"\naddr = \"192.0.2.1\"\n\
+                   tcp = [{ port = 1, kind = \"echo\", tls = { cert = \"stolen\" } }]\n";
+        assert!(toml::from_str::<FileConfig>(bad).is_err());
+    }
+
+    #[test]
     fn policy_rules_come_from_the_file_and_the_flags() {
         let file: FileConfig =
             toml::from_str("[policy]\ndeny = [\"10.0.0.0/8\"]\ndns = false\n").unwrap();

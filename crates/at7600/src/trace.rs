@@ -70,6 +70,7 @@ pub fn describe_fault(fault: &at7600_net::Fault) -> String {
         Fault::RefuseOpen => "refuse-open".into(),
         Fault::TimeoutOpen => "timeout-open".into(),
         Fault::DnsFailure => "dns-failure".into(),
+        Fault::TlsHandshakeFailure => "tls-handshake-failure".into(),
         Fault::Stall { link: l } => format!("stall{}", link(l)),
         Fault::Radio {
             rssi,

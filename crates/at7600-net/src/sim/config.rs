@@ -30,6 +30,77 @@ pub struct TcpService {
     /// What it does.
     #[serde(flatten)]
     pub behaviour: Behaviour,
+    /// TLS on this port (`tls = { cert = "expired" }`, say): a TLS session
+    /// (`AT+CCHOPEN` client type 2) handshakes first and the behaviour then works on
+    /// plaintext. Plain TCP opens get the behaviour directly. `None`: TLS sessions fail
+    /// their handshake, as against a plain server.
+    #[serde(default)]
+    pub tls: Option<TlsService>,
+}
+
+/// The TLS server of a simulated port. Its certificate chain is generated at start
+/// (`crate::sim::SimPki`), issued by the simulated CA that a test downloads into the
+/// modem ([`crate::sim::ca_pem`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsService {
+    /// Which certificate the server presents.
+    #[serde(default)]
+    pub cert: SimCert,
+    /// Which TLS versions it speaks.
+    #[serde(default)]
+    pub versions: SimTlsVersions,
+    /// Whether it asks for a client certificate.
+    #[serde(default)]
+    pub client_auth: SimClientAuth,
+    /// Fails the handshake when the client sends no SNI, as servers behind CDNs do.
+    #[serde(default)]
+    pub require_sni: bool,
+}
+
+/// The certificate a simulated TLS server presents. All are Ed25519, generated from
+/// fixed seeds: the same bytes in every run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SimCert {
+    /// Issued by the simulated CA for the host's name and address, valid 2020-2099.
+    #[default]
+    Valid,
+    /// As `valid`, but valid only 2010-2019.
+    Expired,
+    /// As `valid`, but valid only from 2090.
+    NotYetValid,
+    /// Issued by the simulated CA for `wrong-name.invalid` only.
+    WrongName,
+    /// Self-signed for the host's name and address: an unknown CA.
+    SelfSigned,
+}
+
+/// The TLS versions a simulated server speaks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SimTlsVersions {
+    /// TLS 1.2 and 1.3.
+    #[default]
+    All,
+    /// TLS 1.2 only.
+    Tls12,
+    /// TLS 1.3 only (the modem fails against it unless `[tls] tls13` is on).
+    Tls13,
+}
+
+/// Whether a simulated TLS server asks for a client certificate. It accepts any that
+/// comes (its key must sign the handshake): the simulation tests the modem's side.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SimClientAuth {
+    /// It does not ask.
+    #[default]
+    None,
+    /// It asks, and goes on without one.
+    Request,
+    /// It asks, and fails the handshake without one.
+    Require,
 }
 
 /// A host of the simulated internet.
@@ -87,7 +158,8 @@ pub struct SimConfig {
 
 impl Default for SimConfig {
     /// A small world on TEST-NET-1 (RFC 5737) addresses:
-    /// `echo.sim` 192.0.2.7 (TCP and UDP echo on port 7), `discard.sim` 192.0.2.9 (TCP
+    /// `echo.sim` 192.0.2.7 (TCP and UDP echo on port 7, TLS echo on 443 with a valid
+    /// certificate from the simulated CA), `discard.sim` 192.0.2.9 (TCP
     /// discard on 9), `www.sim` 192.0.2.80 (port 80 greets with nothing and answers
     /// every line with `HTTP/1.0 200 OK\r\n\r\nhello\r\n`).
     fn default() -> Self {
@@ -104,10 +176,18 @@ impl Default for SimConfig {
                 host(
                     "echo.sim",
                     7,
-                    vec![TcpService {
-                        port: 7,
-                        behaviour: Behaviour::Echo,
-                    }],
+                    vec![
+                        TcpService {
+                            port: 7,
+                            behaviour: Behaviour::Echo,
+                            tls: None,
+                        },
+                        TcpService {
+                            port: 443,
+                            behaviour: Behaviour::Echo,
+                            tls: Some(TlsService::default()),
+                        },
+                    ],
                     vec![7],
                 ),
                 host(
@@ -116,6 +196,7 @@ impl Default for SimConfig {
                     vec![TcpService {
                         port: 9,
                         behaviour: Behaviour::Discard,
+                        tls: None,
                     }],
                     vec![],
                 ),
@@ -128,6 +209,7 @@ impl Default for SimConfig {
                             greeting: String::new(),
                             reply: Some("HTTP/1.0 200 OK\r\n\r\nhello\r\n".into()),
                         },
+                        tls: None,
                     }],
                     vec![],
                 ),
@@ -157,11 +239,17 @@ impl SimConfig {
 
     /// The TCP service at `addr:port`.
     pub fn tcp_service(&self, addr: Ipv4Addr, port: u16) -> Option<&Behaviour> {
-        self.host(addr)?
-            .tcp
-            .iter()
-            .find(|s| s.port == port)
-            .map(|s| &s.behaviour)
+        self.service(addr, port).map(|s| &s.behaviour)
+    }
+
+    /// The whole service at `addr:port`, TLS settings included.
+    pub fn service(&self, addr: Ipv4Addr, port: u16) -> Option<&TcpService> {
+        self.host(addr)?.tcp.iter().find(|s| s.port == port)
+    }
+
+    /// The name of the host at `addr` (what its certificates are issued for).
+    pub fn host_name(&self, addr: Ipv4Addr) -> Option<&str> {
+        self.host(addr).map(|h| h.name.as_str())
     }
 
     /// Whether `addr:port` echoes UDP.

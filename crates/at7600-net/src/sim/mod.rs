@@ -28,15 +28,25 @@
 //!   round trip. Unknown names fail with `Dns`, closed ports with `Refused`.
 //! - a `[[sim.client]]` host dials the modem's server port once each time a server
 //!   starts listening there, `after_ms` later plus one round trip.
+//! - a TLS session (`Open` with `tls`) to a port with `tls` settings: `Connected` when
+//!   TCP is up, then a real rustls handshake run in memory whose flights are charged
+//!   on the link; afterwards plaintext flows as on a TCP connection (see [`tls`]'s
+//!   module docs for why). Files that do not parse fail at once, before any traffic.
 
 mod config;
+mod tls;
 
-pub use config::{Behaviour, ClientSpec, HostSpec, SimConfig, TcpService};
+pub use config::{
+    Behaviour, ClientSpec, HostSpec, SimCert, SimClientAuth, SimConfig, SimTlsVersions, TcpService,
+    TlsService,
+};
+pub use tls::{ca_pem, WRONG_NAME};
 
 use crate::profile::LinkProfile;
 use crate::rng::Rng;
 use at7600_core::{
     ConnId, Instant, NetCommand, NetEvent, OpenError, Protocol, SendOutcome, SocketOptions,
+    TlsAuth, TlsParams,
 };
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::{Ipv4Addr, SocketAddrV4};
@@ -85,6 +95,20 @@ enum Action {
     WindowUpdate { conn: ConnId },
     /// A closed connection's last bytes have reached the peer: it is gone.
     Finish { conn: ConnId },
+    /// A TLS handshake's last flight has arrived at the modem.
+    TlsDone {
+        conn: ConnId,
+        remote: SocketAddrV4,
+        result: Result<(), String>,
+    },
+}
+
+/// A TLS session waiting for its TCP connection.
+#[derive(Debug)]
+struct PendingTls {
+    plan: crate::tls::Plan,
+    /// The client certificate bytes it may send.
+    client_chain: usize,
 }
 
 #[derive(Debug)]
@@ -121,6 +145,8 @@ struct Conn {
     /// Arrival times, so a stream never overtakes itself.
     up_last: Instant,
     down_last: Instant,
+    /// A TLS session: what to do once TCP is up (taken then).
+    tls: Option<PendingTls>,
 }
 
 impl Conn {
@@ -153,6 +179,7 @@ impl Conn {
             full: false,
             up_last: Duration::ZERO,
             down_last: Duration::ZERO,
+            tls: None,
         }
     }
 }
@@ -278,7 +305,9 @@ impl SimNetwork {
                 self.schedule(at, Action::Deliver(NetEvent::Attached { ip }));
             }
             NetCommand::Detach => {
-                self.conns.clear();
+                // Connections stay until the core closes them, as on the real network:
+                // the SSL sessions ride on the same context and outlive AT+NETCLOSE
+                // (ssl.md §1), and the core closes every link it drops.
                 self.servers.clear();
                 self.ready.push_back(NetEvent::Detached);
             }
@@ -288,9 +317,16 @@ impl SimNetwork {
                 remote,
                 local_port,
                 options,
-                // TLS sessions (`AT+CCHOPEN`) are not carried yet; see `ssl.md` §14.
-                tls: _,
-            } => self.open(conn, protocol, remote, local_port, options),
+                tls,
+            } => match tls.map(|params| pending_tls(conn, &params)) {
+                // Unusable files: refused before any traffic.
+                Some(Err(())) => self.ready.push_back(NetEvent::OpenFailed {
+                    conn,
+                    error: OpenError::Certificates,
+                }),
+                Some(Ok(tls)) => self.open(conn, protocol, remote, local_port, options, Some(tls)),
+                None => self.open(conn, protocol, remote, local_port, options, None),
+            },
             NetCommand::Send { conn, data } => {
                 let outcome = self.send(conn, None, data);
                 self.ready.push_back(NetEvent::SendDone { conn, outcome });
@@ -412,6 +448,7 @@ impl SimNetwork {
         remote: Option<(String, u16)>,
         local_port: Option<u16>,
         options: SocketOptions,
+        tls: Option<PendingTls>,
     ) {
         let fail = |net: &mut Self, at, error| {
             net.schedule(at, Action::Deliver(NetEvent::OpenFailed { conn, error }));
@@ -449,7 +486,10 @@ impl SimNetwork {
             }
             _ => None,
         };
-        let c = Conn::new(protocol, resolved, port, behaviour, options.min_rto);
+        let c = Conn {
+            tls,
+            ..Conn::new(protocol, resolved, port, behaviour, options.min_rto)
+        };
         match (protocol, resolved) {
             (Protocol::Udp, remote) => {
                 self.conns.insert(
@@ -746,20 +786,14 @@ impl SimNetwork {
                     return;
                 };
                 match result {
-                    Ok(remote) => {
-                        c.connected = true;
-                        let local_port = c.local_port;
-                        let greeting = match &c.behaviour {
-                            Some(Behaviour::Fixed { greeting, .. }) => greeting.clone(),
-                            _ => String::new(),
-                        };
-                        self.ready.push_back(NetEvent::Opened {
-                            conn,
-                            remote,
-                            local_port,
-                        });
-                        self.peer_writes(conn, greeting.as_bytes());
+                    Ok(remote) if c.tls.is_some() => {
+                        let tls = c.tls.take();
+                        self.ready.push_back(NetEvent::Connected { conn });
+                        if let Some(tls) = tls {
+                            self.start_tls(conn, remote, tls);
+                        }
                     }
+                    Ok(remote) => self.opened(conn, remote),
                     Err(error) => {
                         self.conns.remove(&conn);
                         self.ready.push_back(NetEvent::OpenFailed { conn, error });
@@ -767,6 +801,11 @@ impl SimNetwork {
                 }
             }
             Action::Deliver(event) => self.deliver(event),
+            Action::TlsDone {
+                conn,
+                remote,
+                result,
+            } => self.tls_done(conn, remote, result),
             Action::AtPeer { conn, data } => {
                 if !self.conns.contains_key(&conn) {
                     return;
@@ -807,6 +846,114 @@ impl SimNetwork {
                 if self.config.udp_echo(*to.ip(), to.port()) {
                     self.downlink(conn, self.now, &data, Some(to));
                 }
+            }
+        }
+    }
+
+    /// TCP is up for a TLS session: runs the handshake in memory and schedules its end
+    /// when its flights have crossed the link.
+    fn start_tls(&mut self, conn: ConnId, remote: SocketAddrV4, tls: PendingTls) {
+        let (config, name) = match tls.plan {
+            crate::tls::Plan::Handshake { config, name } => (config, name),
+            // No ClientHello: the session fails as soon as TCP is up.
+            crate::tls::Plan::Refuse(why) => return self.tls_done(conn, remote, Err(why)),
+        };
+        let (addr, port) = (*remote.ip(), remote.port());
+        let server = match (self.config.service(addr, port), self.config.host_name(addr)) {
+            (Some(service), Some(host)) => match &service.tls {
+                Some(settings) => tls::server_config(settings, host, addr),
+                None => Err(format!("{remote} does not speak TLS")),
+            },
+            _ => Err(format!("{remote} has no service")),
+        };
+        let outcome = match server {
+            Ok((server, server_chain)) => {
+                tls::handshake(config, name, server, server_chain, tls.client_chain)
+            }
+            // A plain server answers the ClientHello with something that is not TLS
+            // (or nothing): one round trip, then the session fails.
+            Err(why) => tls::Outcome {
+                flights: vec![
+                    tls::Flight {
+                        up: true,
+                        bytes: 512,
+                    },
+                    tls::Flight {
+                        up: false,
+                        bytes: 512,
+                    },
+                ],
+                result: Err(why),
+            },
+        };
+        let mut at = self.now;
+        for flight in &outcome.flights {
+            at = self.crossing(at, conn, flight.bytes, flight.up);
+        }
+        let result = outcome.result;
+        self.schedule(
+            at,
+            Action::TlsDone {
+                conn,
+                remote,
+                result,
+            },
+        );
+    }
+
+    /// When `len` bytes leaving at `from` arrive across the link (up: to the peer).
+    fn crossing(&mut self, from: Instant, conn: ConnId, len: usize, up: bool) -> Instant {
+        let free = if up {
+            &mut self.up_free
+        } else {
+            &mut self.down_free
+        };
+        let start = from.max(*free);
+        let air = if up {
+            self.profile.up_time(len)
+        } else {
+            self.profile.down_time(len)
+        };
+        *free = start + air;
+        let left = start + air;
+        self.travel(left, conn, true).unwrap_or(left)
+    }
+
+    /// A TCP connection (or TLS session) is open: the modem hears of it and the peer
+    /// sends its greeting.
+    fn opened(&mut self, conn: ConnId, remote: SocketAddrV4) {
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
+        c.connected = true;
+        let local_port = c.local_port;
+        let greeting = match &c.behaviour {
+            Some(Behaviour::Fixed { greeting, .. }) => greeting.clone(),
+            _ => String::new(),
+        };
+        self.ready.push_back(NetEvent::Opened {
+            conn,
+            remote,
+            local_port,
+        });
+        self.peer_writes(conn, greeting.as_bytes());
+    }
+
+    /// A TLS session's handshake ended: open, or failed with the library's reason.
+    fn tls_done(&mut self, conn: ConnId, remote: SocketAddrV4, result: Result<(), String>) {
+        if !self.conns.contains_key(&conn) {
+            // Closed meanwhile (the core's handshake timer, or CCHCLOSE).
+            return;
+        }
+        match result {
+            Ok(()) => self.opened(conn, remote),
+            Err(why) => {
+                tracing::info!(%conn, %remote, reason = %why, "TLS handshake failed");
+                self.conns.remove(&conn);
+                self.ready.push_back(NetEvent::OpenFailed {
+                    conn,
+                    error: OpenError::Handshake,
+                });
             }
         }
     }
@@ -863,6 +1010,22 @@ impl SimNetwork {
                     }
                 }
             }
+        }
+    }
+}
+
+/// Prepares a TLS session before any traffic; `Err` when its files are unusable
+/// (logged with the reason).
+fn pending_tls(conn: ConnId, params: &TlsParams) -> Result<PendingTls, ()> {
+    let client_chain = match params.auth {
+        TlsAuth::Mutual | TlsAuth::ClientOnly => params.client_cert.len(),
+        TlsAuth::None | TlsAuth::Server => 0,
+    };
+    match crate::tls::prepare(params) {
+        Ok(plan) => Ok(PendingTls { plan, client_chain }),
+        Err(why) => {
+            tracing::info!(%conn, reason = %why, "TLS open refused: certificates");
+            Err(())
         }
     }
 }

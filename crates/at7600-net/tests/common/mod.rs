@@ -12,6 +12,8 @@ pub use tokio::io::{AsyncReadExt, AsyncWriteExt};
 pub use tokio::net::{TcpListener, TcpStream, UdpSocket};
 pub use tokio::time::{sleep, timeout, Instant};
 
+pub mod tls;
+
 pub const WAIT: Duration = Duration::from_secs(5);
 pub const LOCAL: Ipv4Addr = Ipv4Addr::LOCALHOST;
 
@@ -117,4 +119,160 @@ pub fn sim(profile: &str, seed: u64) -> at7600_net::Sim {
     assert!(sim.run_until("+NETOPEN: 0", Duration::from_secs(10)));
     sim.take_output();
     sim
+}
+
+/// The kernel's queues of the IPv4 TCP socket bound to `local` and connected to `remote`
+/// (ports on loopback), from `/proc/net/tcp`: `(send queue, receive queue)` in bytes.
+/// Shows what a process left in the kernel rather than reading it.
+pub fn kernel_queues(local: u16, remote: u16) -> Option<(u64, u64)> {
+    let table = std::fs::read_to_string("/proc/net/tcp").ok()?;
+    table.lines().skip(1).find_map(|line| {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        let port = |addr: &str| u16::from_str_radix(addr.rsplit(':').next()?, 16).ok();
+        if port(f.get(1)?)? != local || port(f.get(2)?)? != remote {
+            return None;
+        }
+        let (tx, rx) = f.get(4)?.split_once(':')?;
+        Some((
+            u64::from_str_radix(tx, 16).ok()?,
+            u64::from_str_radix(rx, 16).ok()?,
+        ))
+    })
+}
+
+/// Sends `chunk`-byte pieces of [`pattern`] on `conn` until a send answers `Full` (the
+/// peer does not read); returns how many bytes were accepted. At most 20000 sends.
+pub async fn send_until_full(
+    net: &mut NetHandle,
+    events: &mut NetEvents,
+    conn: ConnId,
+    chunk: usize,
+) -> usize {
+    let mut accepted = 0usize;
+    for _ in 0..20_000 {
+        let data = (accepted..accepted + chunk)
+            .map(|i| (i % 251) as u8)
+            .collect();
+        net.execute(NetCommand::Send { conn, data });
+        match next(events).await {
+            NetEvent::SendDone {
+                outcome: SendOutcome::Accepted,
+                ..
+            } => accepted += chunk,
+            NetEvent::SendDone {
+                outcome: SendOutcome::Full,
+                ..
+            } => return accepted,
+            other => panic!("unexpected {other:?}"),
+        }
+        // Let the connection hand its queue to the kernel, which fills up in turn.
+        tokio::task::yield_now().await;
+    }
+    panic!("the send queue never filled ({accepted} bytes accepted)");
+}
+
+/// A simulated network driven by hand with [`NetCommand`]s through a fault layer, on
+/// its own virtual clock: for what the AT side cannot reach yet, or should not need to.
+pub struct NetSim {
+    pub net: at7600_net::sim::SimNetwork,
+    pub faults: at7600_net::FaultLayer,
+    pub now: Duration,
+}
+
+impl NetSim {
+    /// The world `config` on the named link `profile`.
+    pub fn new(config: at7600_net::sim::SimConfig, profile: &str, seed: u64) -> Self {
+        let profile = at7600_net::LinkProfile::named(profile).expect("profile");
+        NetSim {
+            net: at7600_net::sim::SimNetwork::new(config, profile, seed),
+            faults: at7600_net::FaultLayer::new(),
+            now: Duration::ZERO,
+        }
+    }
+
+    /// A command from the core, now.
+    pub fn cmd(&mut self, cmd: NetCommand) {
+        if let Some(cmd) = self.faults.to_net(self.now, cmd) {
+            self.net.handle(self.now, cmd);
+        }
+    }
+
+    /// Lets `d` of virtual time pass; returns the events with the instants they came.
+    pub fn run_for(&mut self, d: Duration) -> Vec<(Duration, NetEvent)> {
+        let end = self.now + d;
+        let mut out = Vec::new();
+        for _ in 0..1_000_000 {
+            self.drain(&mut out);
+            match self.net.poll_timeout() {
+                Some(at) if at <= end => {
+                    self.now = self.now.max(at);
+                    self.net.handle_timeout(self.now);
+                }
+                _ => break,
+            }
+        }
+        self.now = end;
+        self.drain(&mut out);
+        out
+    }
+
+    /// The events of the next `d`, without their instants.
+    pub fn events(&mut self, d: Duration) -> Vec<NetEvent> {
+        self.run_for(d).into_iter().map(|(_, e)| e).collect()
+    }
+
+    fn drain(&mut self, out: &mut Vec<(Duration, NetEvent)>) {
+        while let Some(e) = self.faults.poll_event() {
+            out.push((self.now, e));
+        }
+        while let Some(e) = self.net.poll_event() {
+            if let Some(e) = self.faults.to_core(e) {
+                out.push((self.now, e));
+            }
+        }
+    }
+}
+
+/// Log lines of the whole test process (info and above), as an operator would read
+/// them.
+pub fn capture_logs() -> ((), std::sync::Arc<std::sync::Mutex<Vec<u8>>>) {
+    // One process-wide subscriber, installed once: a per-thread default races with
+    // tests on other threads that run without one (tracing caches a callsite as
+    // "never interested" process-wide), and drops events from runtime worker threads.
+    // Every test sees every line; each looks for its own.
+    static LOGS: std::sync::OnceLock<std::sync::Arc<std::sync::Mutex<Vec<u8>>>> =
+        std::sync::OnceLock::new();
+    #[derive(Clone)]
+    struct Sink(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+    impl std::io::Write for Sink {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if let Ok(mut v) = self.0.lock() {
+                v.extend_from_slice(buf);
+            }
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let logs = LOGS.get_or_init(|| {
+        let logs = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = Sink(logs.clone());
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::INFO)
+            .with_ansi(false)
+            .with_writer(move || sink.clone())
+            .finish();
+        // Fails only if another subscriber was set first; then nothing is captured
+        // and the caller's assertion says so.
+        let _ = tracing::subscriber::set_global_default(subscriber);
+        logs
+    });
+    ((), logs.clone())
+}
+
+pub fn logged(logs: &std::sync::Mutex<Vec<u8>>) -> String {
+    logs.lock()
+        .map(|v| String::from_utf8_lossy(&v).into_owned())
+        .unwrap_or_default()
 }

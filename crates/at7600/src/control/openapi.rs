@@ -266,6 +266,7 @@ mod tests {
                 "TapLine" => is::<api::TapLine>,
                 "Dtr" => is::<api::Dtr>,
                 "Done" => is::<api::Done>,
+                "Health" => is::<api::Health>,
                 "ErrorBody" => is::<ErrorBody>,
                 "Fault" => continue, // one example per kind: checked above
                 _ => {

@@ -27,6 +27,10 @@ pub struct Config {
     /// write waits while the module answers "send buffer full" (`+CIPSEND: <n>,<req>,0`)
     /// before it fails with [`crate::Error::Timeout`].
     pub cipsend_timeout: Duration,
+    /// `AT+CCHSEND` up to its `+CCHSEND: <s>,0` report. The module holds bytes that
+    /// find its send queue full for the session's `sendtimeout` (default 150 s) before
+    /// it drops them with `+CCHSEND: <s>,18`, so this is a little longer.
+    pub cchsend_timeout: Duration,
     /// `AT+CDNSGIP` (the manual gives none; DNS can be slow).
     pub dns_timeout: Duration,
     /// Safety net for a lost `+CIPRXGET: 1` URC: how often a link with a waiting
@@ -54,6 +58,7 @@ impl Default for Config {
             netopen_timeout: Duration::from_secs(120),
             cipopen_timeout: Duration::from_secs(120),
             cipsend_timeout: Duration::from_secs(120),
+            cchsend_timeout: Duration::from_secs(160),
             dns_timeout: Duration::from_secs(120),
             poll_interval: Duration::from_secs(1),
             rx_window: 32 * 1024,

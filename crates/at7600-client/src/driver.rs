@@ -6,7 +6,7 @@
 use crate::config::Config;
 use crate::error::CloseReason;
 use crate::parse::{Frame, Parser};
-use crate::state::{Phase, Shared, LINKS};
+use crate::state::{Phase, Shared, LINKS, SESSIONS};
 use crate::urc::{final_code, parse_urc, Final, Urc};
 use std::collections::VecDeque;
 use std::net::SocketAddrV4;
@@ -29,6 +29,18 @@ pub enum Claim {
     CipClose(u8),
     /// `+SERVERSTOP: <i>,...`
     ServerStop(u8),
+    /// `+CCHSTART: <err>`
+    CchStart,
+    /// `+CCHSTOP: <err>`
+    CchStop,
+    /// `+CCHOPEN: <s>,<err>`
+    CchOpen(u8),
+    /// `+CCHSEND: <s>,<err>`
+    CchSend(u8),
+    /// `+CCHCLOSE: <s>,<err>`
+    CchClose(u8),
+    /// `+CCHRECV: <s>,<err>`: the trailer (or refusal) of `AT+CCHRECV=<s>,...`.
+    CchRecv(u8),
 }
 
 impl Claim {
@@ -39,6 +51,14 @@ impl Claim {
         ) || matches!((self, urc), (Claim::CipOpen(a), Urc::CipOpen { link, .. }) if a == *link)
             || matches!((self, urc), (Claim::CipClose(a), Urc::CipClose { link, .. }) if a == *link)
             || matches!((self, urc), (Claim::ServerStop(a), Urc::ServerStop { index, .. }) if a == *index)
+            || matches!(
+                (self, urc),
+                (Claim::CchStart, Urc::CchStart(_)) | (Claim::CchStop, Urc::CchStop(_))
+            )
+            || matches!((self, urc), (Claim::CchOpen(a), Urc::CchOpen { session, .. }) if a == *session)
+            || matches!((self, urc), (Claim::CchSend(a), Urc::CchSend { session, .. }) if a == *session)
+            || matches!((self, urc), (Claim::CchClose(a), Urc::CchClose { session, .. }) if a == *session)
+            || matches!((self, urc), (Claim::CchRecv(a), Urc::CchRecv { session, .. }) if a == *session)
     }
 }
 
@@ -55,6 +75,9 @@ pub struct Request {
     pub then: Option<Claim>,
     /// For `+CIPSEND` reports after `OK`.
     pub then_send: Option<u8>,
+    /// With `then`: the response goes on after `OK` up to that line (`AT+CCHRECV`'s
+    /// data block), so the line stays busy until it came.
+    pub hold: bool,
     /// Longest wait for the final result code.
     pub timeout: Duration,
     /// Where the answer goes.
@@ -85,7 +108,14 @@ enum Internal {
     Query(u8),
     /// `ATO`
     Resume,
+    /// `AT+CCHRECV=<s>,2048`
+    CchRead(u8),
+    /// `AT+CCHRECV?`
+    CchQuery,
 }
+
+/// What one `AT+CCHRECV` asks for: the most the command serves (ssl.md §2).
+const CCH_READ_MAX: usize = 2048;
 
 struct InFlight {
     req: Request,
@@ -138,6 +168,9 @@ where
         last_was_internal: false,
         payload_link: None,
         recv_from: None,
+        payload_session: None,
+        cch_got: 0,
+        cch_query_queued: false,
         requests_open: true,
     };
     tokio::spawn(driver.run());
@@ -164,6 +197,12 @@ struct Driver<IO> {
     /// Link of the direct-push payload announced by `+RECEIVE`.
     payload_link: Option<u8>,
     recv_from: Option<SocketAddrV4>,
+    /// SSL session of the payload announced by `+CCHRECV: DATA`.
+    payload_session: Option<u8>,
+    /// Bytes the `AT+CCHRECV` in flight has delivered so far.
+    cch_got: usize,
+    /// An `AT+CCHRECV?` is queued or running.
+    cch_query_queued: bool,
     requests_open: bool,
 }
 
@@ -242,6 +281,7 @@ impl<IO: AsyncRead + AsyncWrite + Send + 'static> Driver<IO> {
             Mode::GuardBefore(_) | Mode::Escaped(_) => return Ok(()),
             Mode::Command => {}
         }
+        self.drop_stale_reads();
         let take_internal =
             !self.internal.is_empty() && (self.queue.is_empty() || !self.last_was_internal);
         let (req, internal) = if take_internal {
@@ -260,6 +300,10 @@ impl<IO: AsyncRead + AsyncWrite + Send + 'static> Driver<IO> {
             return Ok(());
         };
         self.last_was_internal = internal.is_some();
+        if let Some(Internal::CchRead(_)) = internal {
+            // Count only this read's frames (automatic-mode pushes are no part of it).
+            self.cch_got = 0;
+        }
         tracing::trace!(line = %req.line, "command");
         let mut bytes = req.line.clone().into_bytes();
         bytes.push(b'\r');
@@ -279,6 +323,26 @@ impl<IO: AsyncRead + AsyncWrite + Send + 'static> Driver<IO> {
         self.writer.flush().await
     }
 
+    /// Forgets queued `AT+CCHRECV` reads of sessions that ended meanwhile (the service
+    /// stopped, `AT+CCHSTOP` closed them): the module has nothing for them any more.
+    fn drop_stale_reads(&mut self) {
+        let mut st = self.shared.lock();
+        self.internal.retain(|int| {
+            let Internal::CchRead(s) = *int else {
+                return true;
+            };
+            let Some(l) = st.sessions.get_mut(usize::from(s)) else {
+                return false;
+            };
+            let live = l.used && matches!(l.phase, Phase::Open | Phase::RemoteClosed);
+            if !live {
+                l.read_queued = false;
+                l.wake();
+            }
+            live
+        });
+    }
+
     /// The transparent link waits in command mode for `ATO`.
     fn transparent_paused(&self) -> bool {
         let st = self.shared.lock();
@@ -290,12 +354,20 @@ impl<IO: AsyncRead + AsyncWrite + Send + 'static> Driver<IO> {
             Internal::Read(n) => format!("AT+CIPRXGET=2,{n},1500"),
             Internal::Query(n) => format!("AT+CIPRXGET=4,{n}"),
             Internal::Resume => "ATO".to_string(),
+            Internal::CchRead(s) => format!("AT+CCHRECV={s},{CCH_READ_MAX}"),
+            Internal::CchQuery => "AT+CCHRECV?".to_string(),
+        };
+        // A read's data block ends with its `+CCHRECV: <s>,<err>` trailer.
+        let (claim, hold) = match int {
+            Internal::CchRead(s) => (Some(Claim::CchRecv(s)), true),
+            _ => (None, false),
         };
         Request {
             line,
             payload: None,
-            claim: None,
-            then: None,
+            claim,
+            then: claim,
+            hold,
             then_send: None,
             timeout: self.config.command_timeout,
             reply: oneshot::channel().0,
@@ -348,7 +420,9 @@ impl<IO: AsyncRead + AsyncWrite + Send + 'static> Driver<IO> {
                     }
                 }
                 Frame::Payload(data) => {
-                    if let Some(link) = self.payload_link.take() {
+                    if let Some(session) = self.payload_session.take() {
+                        self.push_session(session, data);
+                    } else if let Some(link) = self.payload_link.take() {
                         let from = self.recv_from.take();
                         self.push_rx(link, from, data);
                     } else if let Some(cur) = self.current.as_mut() {
@@ -374,6 +448,15 @@ impl<IO: AsyncRead + AsyncWrite + Send + 'static> Driver<IO> {
                 (Some(u), Some(c)) => c.owns(u),
                 _ => false,
             };
+            if claimed && cur.reply.fin.is_some() {
+                // The trailer of a response held open after its `OK`.
+                cur.reply.urc = urc;
+                if let Some(cur) = self.current.take() {
+                    self.finish_internal(&cur, Some(&cur.reply));
+                    let _ = cur.req.reply.send(cur.reply);
+                }
+                return;
+            }
             if urc.is_none() || claimed {
                 if let Some(fin) = final_code(&line) {
                     self.finish(fin);
@@ -394,6 +477,12 @@ impl<IO: AsyncRead + AsyncWrite + Send + 'static> Driver<IO> {
         let Some(mut cur) = self.current.take() else {
             return;
         };
+        if fin == Final::Ok && cur.req.hold && cur.req.then.is_some() && cur.reply.fin.is_none() {
+            // More of the response follows; the line stays busy until its last line.
+            cur.reply.fin = Some(fin);
+            self.current = Some(cur);
+            return;
+        }
         if fin == Final::Connect {
             self.parser.set_raw();
             self.mode = Mode::Data;
@@ -472,6 +561,49 @@ impl<IO: AsyncRead + AsyncWrite + Send + 'static> Driver<IO> {
                 self.schedule_reads();
             }
             Internal::Resume => {}
+            Internal::CchRead(s) => {
+                let ok = reply.is_some_and(|r| r.fin == Some(Final::Ok));
+                let got = std::mem::take(&mut self.cch_got);
+                if let Some(l) = self.shared.lock().sessions.get_mut(usize::from(s)) {
+                    l.read_queued = false;
+                    // A read served in full may have left more in the cache, and then
+                    // no `+CCHEVENT` announces it; one served short emptied it. A
+                    // refusal (11, or 4 once the server closed) means nothing is left.
+                    l.in_module = ok && got >= CCH_READ_MAX;
+                    l.wake();
+                }
+                self.schedule_reads();
+            }
+            Internal::CchQuery => {
+                self.cch_query_queued = false;
+                // `+CCHRECV: LEN,<cached0>,<cached1>`
+                let cached: Vec<usize> = reply
+                    .and_then(|r| {
+                        r.lines
+                            .iter()
+                            .find_map(|l| l.strip_prefix("+CCHRECV: LEN,"))
+                    })
+                    .map(|v| {
+                        v.split(',')
+                            .map(|n| n.trim().parse().unwrap_or(0))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                {
+                    let mut st = self.shared.lock();
+                    for (l, n) in st
+                        .sessions
+                        .iter_mut()
+                        .zip(cached.iter().chain(std::iter::repeat(&0)))
+                    {
+                        if l.used && l.manual && *n > 0 {
+                            l.in_module = true;
+                        }
+                        l.wake();
+                    }
+                }
+                self.schedule_reads();
+            }
         }
     }
 
@@ -548,10 +680,57 @@ impl<IO: AsyncRead + AsyncWrite + Send + 'static> Driver<IO> {
                     self.mode = Mode::Command;
                 }
             }
+            Urc::CchEvent(s) => {
+                if let Some(l) = self.shared.lock().sessions.get_mut(usize::from(s)) {
+                    l.in_module = l.used && l.manual;
+                }
+                self.schedule_reads();
+            }
+            Urc::CchData { session, len } => {
+                self.payload_session = Some(session);
+                self.cch_got += len;
+            }
+            Urc::CchPeerClosed(s) => {
+                if let Some(l) = self.shared.lock().sessions.get_mut(usize::from(s)) {
+                    if l.phase == Phase::Open {
+                        l.phase = Phase::RemoteClosed;
+                    }
+                    // The cache stays readable after the server closed (§10.2).
+                    l.in_module = l.used && l.manual;
+                    l.wake();
+                }
+                self.fail_waiters(Claim::CchSend(s));
+                self.schedule_reads();
+            }
+            Urc::CchServiceStopped => {
+                let mut st = self.shared.lock();
+                st.cch_started = false;
+                for l in st.sessions.iter_mut().filter(|l| l.used) {
+                    l.phase = Phase::NetworkLost;
+                    l.in_module = false;
+                    l.wake();
+                }
+                drop(st);
+                for s in 0..SESSIONS {
+                    if let Ok(s) = u8::try_from(s) {
+                        self.fail_waiters(Claim::CchSend(s));
+                        self.fail_waiters(Claim::CchOpen(s));
+                    }
+                }
+            }
             other => {
                 if let Urc::CipOpen { link, err: 0 } = other {
                     if let Some(l) = self.shared.lock().links.get_mut(usize::from(link)) {
                         l.phase = Phase::Open;
+                    }
+                }
+                // Open before any later URC about the session (a server that closes
+                // at once) is handled, whenever the opener's task runs.
+                if let Urc::CchOpen { session, err: 0 } = other {
+                    if let Some(l) = self.shared.lock().sessions.get_mut(usize::from(session)) {
+                        if l.used && l.phase == Phase::Idle {
+                            l.phase = Phase::Open;
+                        }
                     }
                 }
                 if let Some(i) = self.waiters.iter().position(|(c, _, _)| c.owns(&other)) {
@@ -559,9 +738,50 @@ impl<IO: AsyncRead + AsyncWrite + Send + 'static> Driver<IO> {
                     reply.urc = Some(other);
                     let _ = req.reply.send(reply);
                 } else {
-                    tracing::debug!(?other, "URC nobody waits for");
+                    self.unclaimed_cch(&other);
                 }
             }
+        }
+    }
+
+    /// An SSL set URC no command waits for: the session or service state it tells.
+    fn unclaimed_cch(&mut self, urc: &Urc) {
+        let mut st = self.shared.lock();
+        match *urc {
+            Urc::CchStart(0) => st.cch_started = true,
+            Urc::CchStop(_) => st.cch_started = false,
+            Urc::CchSend { session, err } if err != 0 => {
+                // A failed send nobody waits for any more: its bytes are lost, so
+                // the stream must not go on as if they arrived.
+                if let Some(l) = st.sessions.get_mut(usize::from(session)) {
+                    l.phase = match err {
+                        4 => Phase::RemoteClosed,
+                        9 => Phase::NetworkLost,
+                        _ => Phase::Failed(CloseReason::Other(err)),
+                    };
+                    l.wake();
+                }
+            }
+            Urc::CchClose { session, .. } => {
+                // `AT+CCHSTOP` closed it (§6).
+                if let Some(l) = st.sessions.get_mut(usize::from(session)) {
+                    if l.used {
+                        l.phase = Phase::Failed(CloseReason::Local);
+                        l.in_module = false;
+                        l.wake();
+                    }
+                }
+            }
+            _ => tracing::debug!(?urc, "URC nobody waits for"),
+        }
+    }
+
+    /// Operations waiting for a URC of `claim` that will not come any more: they
+    /// are answered without it (the caller then reads the state for the reason).
+    fn fail_waiters(&mut self, claim: Claim) {
+        while let Some(i) = self.waiters.iter().position(|(c, _, _)| *c == claim) {
+            let (_, req, reply) = self.waiters.remove(i);
+            let _ = req.reply.send(reply);
         }
     }
 
@@ -594,6 +814,18 @@ impl<IO: AsyncRead + AsyncWrite + Send + 'static> Driver<IO> {
         l.wake();
     }
 
+    fn push_session(&mut self, session: u8, data: Vec<u8>) {
+        let mut st = self.shared.lock();
+        if let Some(l) = st.sessions.get_mut(usize::from(session)) {
+            if l.used {
+                l.rx.extend(data);
+                l.wake();
+                return;
+            }
+        }
+        tracing::debug!(session, "data for an SSL session nobody holds");
+    }
+
     fn deliver_raw(&mut self, data: Vec<u8>) {
         let mut st = self.shared.lock();
         st.transparent.rx.extend(data);
@@ -604,11 +836,19 @@ impl<IO: AsyncRead + AsyncWrite + Send + 'static> Driver<IO> {
 
     /// Queues `AT+CIPRXGET=2` for links with data in the module and room here.
     fn schedule_reads(&mut self) {
+        let window = self.config.rx_window;
+        let mut st = self.shared.lock();
+        for (n, l) in st.sessions.iter_mut().enumerate() {
+            if l.used && l.manual && l.in_module && !l.read_queued && l.buffered() < window {
+                l.read_queued = true;
+                if let Ok(n) = u8::try_from(n) {
+                    self.internal.push_back(Internal::CchRead(n));
+                }
+            }
+        }
         if !self.config.buffer_mode {
             return;
         }
-        let window = self.config.rx_window;
-        let mut st = self.shared.lock();
         for (n, l) in st.links.iter_mut().enumerate() {
             if l.used && l.in_module && !l.read_queued && l.buffered() < window {
                 l.read_queued = true;
@@ -621,10 +861,24 @@ impl<IO: AsyncRead + AsyncWrite + Send + 'static> Driver<IO> {
 
     /// The safety net for a lost `+CIPRXGET: 1`: ask about links a reader waits on.
     fn poll_links(&mut self) {
-        if !self.config.buffer_mode || self.mode != Mode::Command {
+        if self.mode != Mode::Command {
             return;
         }
         let mut st = self.shared.lock();
+        let idle = |l: &crate::state::Link| {
+            l.used && l.phase == Phase::Open && l.reader.is_some() && l.buffered() == 0
+        };
+        let ask = st
+            .sessions
+            .iter()
+            .any(|l| l.manual && idle(l) && !l.in_module && !l.read_queued);
+        if ask && !self.cch_query_queued {
+            self.cch_query_queued = true;
+            self.internal.push_back(Internal::CchQuery);
+        }
+        if !self.config.buffer_mode {
+            return;
+        }
         for n in 0..LINKS {
             let l = &mut st.links[n];
             let idle_reader = l.reader.is_some() && l.buffered() == 0;
@@ -658,7 +912,8 @@ impl<IO: AsyncRead + AsyncWrite + Send + 'static> Driver<IO> {
         }
         let mut st = self.shared.lock();
         st.line_closed = true;
-        for l in st.links.iter_mut() {
+        let st = &mut *st;
+        for l in st.links.iter_mut().chain(st.sessions.iter_mut()) {
             l.wake();
         }
         st.transparent.closed = true;

@@ -3,7 +3,9 @@
 //!
 //! - [`Modem`] is an [`embedded_nal_async::TcpConnect`] (IPv4 only, as the module) and
 //!   an [`embedded_nal_async::Dns`] (`AT+CDNSGIP`; the module has no reverse lookup).
-//! - [`TcpStream`] is [`embedded_io_async::Read`] + [`embedded_io_async::Write`].
+//! - [`TcpStream`] and [`TlsStream`] are [`embedded_io_async::Read`] +
+//!   [`embedded_io_async::Write`] (a TLS client such as firmware's MQTT library then
+//!   runs over the module's own TLS).
 //!
 //! UDP is not offered through these traits: their unconnected socket must report each
 //! datagram's sender, which the module's buffer access mode (`AT+CIPRXGET=2`) does not
@@ -12,7 +14,7 @@
 pub use embedded_io_async;
 pub use embedded_nal_async;
 
-use crate::{Error, Modem, TcpStream};
+use crate::{Error, Modem, TcpStream, TlsStream};
 use core::net::{IpAddr, SocketAddr};
 use embedded_io_async::ErrorKind;
 use embedded_nal_async::AddrType;
@@ -27,13 +29,14 @@ impl embedded_io_async::Error for Error {
                 io::ErrorKind::BrokenPipe => ErrorKind::BrokenPipe,
                 _ => ErrorKind::Other,
             },
-            Error::LinkClosed { .. } | Error::NetworkLost | Error::SendIncomplete { .. } => {
-                ErrorKind::ConnectionReset
-            }
-            Error::Connect { .. } => ErrorKind::ConnectionRefused,
+            Error::LinkClosed { .. }
+            | Error::NetworkLost
+            | Error::SendIncomplete { .. }
+            | Error::SessionClosed { .. } => ErrorKind::ConnectionReset,
+            Error::Connect { .. } | Error::TlsConnect { .. } => ErrorKind::ConnectionRefused,
             Error::Timeout { .. } => ErrorKind::TimedOut,
             Error::LineClosed => ErrorKind::BrokenPipe,
-            Error::NoFreeLink => ErrorKind::OutOfMemory,
+            Error::NoFreeLink | Error::NoFreeSession => ErrorKind::OutOfMemory,
             Error::Unsupported(_) => ErrorKind::Unsupported,
             _ => ErrorKind::Other,
         }
@@ -52,25 +55,32 @@ fn typed(e: io::Error) -> Error {
     }
 }
 
-impl embedded_io_async::ErrorType for TcpStream {
-    type Error = Error;
+/// `embedded_io_async::Read` and `Write` through the stream's tokio impls.
+macro_rules! embedded_io_for {
+    ($($stream:ty),*) => {$(
+        impl embedded_io_async::ErrorType for $stream {
+            type Error = Error;
+        }
+
+        impl embedded_io_async::Read for $stream {
+            async fn read(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
+                AsyncReadExt::read(self, buf).await.map_err(typed)
+            }
+        }
+
+        impl embedded_io_async::Write for $stream {
+            async fn write(&mut self, buf: &[u8]) -> Result<usize, Error> {
+                AsyncWriteExt::write(self, buf).await.map_err(typed)
+            }
+
+            async fn flush(&mut self) -> Result<(), Error> {
+                AsyncWriteExt::flush(self).await.map_err(typed)
+            }
+        }
+    )*};
 }
 
-impl embedded_io_async::Read for TcpStream {
-    async fn read(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
-        AsyncReadExt::read(self, buf).await.map_err(typed)
-    }
-}
-
-impl embedded_io_async::Write for TcpStream {
-    async fn write(&mut self, buf: &[u8]) -> Result<usize, Error> {
-        AsyncWriteExt::write(self, buf).await.map_err(typed)
-    }
-
-    async fn flush(&mut self) -> Result<(), Error> {
-        AsyncWriteExt::flush(self).await.map_err(typed)
-    }
-}
+embedded_io_for!(TcpStream, TlsStream);
 
 impl embedded_nal_async::TcpConnect for Modem {
     type Error = Error;

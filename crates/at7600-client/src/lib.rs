@@ -6,7 +6,10 @@
 //! responses and the unsolicited result codes, and reads the links' receive buffers.
 //! On top of it, up to the module's ten links at once, each usable from its own task:
 //! [`TcpStream`] (tokio `AsyncRead`/`AsyncWrite`), [`UdpSocket`], [`TcpListener`], and
-//! [`TransparentStream`] for link 0 in data mode.
+//! [`TransparentStream`] for link 0 in data mode. Besides them, the module's SSL
+//! socket set (`AT+CCH*`): two [`TlsStream`]s, TLS done by the module, with its
+//! certificate store ([`Modem::cert_download`]) and SSL contexts
+//! ([`Modem::ssl_configure`]).
 //!
 //! Receiving uses buffer access mode (`AT+CIPRXGET=1`) by default, so a slow
 //! application loses nothing: the module and TCP flow control hold what the host has
@@ -73,15 +76,17 @@ mod modem;
 mod parse;
 mod state;
 mod tcp;
+mod tls;
 mod transparent;
 mod udp;
 mod urc;
 
 pub use config::Config;
-pub use error::{CloseReason, Error, Result};
+pub use error::{CchCode, CloseReason, Error, Result};
 pub use listener::TcpListener;
 pub use modem::Modem;
 pub use tcp::TcpStream;
+pub use tls::{AuthMode, SslContext, SslVersion, TlsOptions, TlsStream};
 pub use transparent::TransparentStream;
 pub use udp::UdpSocket;
 

@@ -53,6 +53,11 @@ impl Cmd {
         self.then = Some(c);
         self
     }
+    /// Bytes to write after the `>` prompt.
+    pub fn payload(mut self, payload: Vec<u8>) -> Cmd {
+        self.payload = Some(payload);
+        self
+    }
     /// Payload after the prompt, then wait for `+CIPSEND: <link>,...`.
     pub fn send(mut self, link: u8, payload: Vec<u8>) -> Cmd {
         self.payload = Some(payload);
@@ -90,6 +95,7 @@ impl Inner {
             claim: cmd.claim,
             then: cmd.then,
             then_send: cmd.then_send,
+            hold: false,
             timeout,
             reply: reply_tx,
         };
@@ -111,6 +117,7 @@ impl Inner {
             claim: cmd.claim,
             then: cmd.then,
             then_send: cmd.then_send,
+            hold: false,
             timeout: cmd.timeout,
             reply: oneshot::channel().0,
         };

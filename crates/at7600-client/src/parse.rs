@@ -191,8 +191,15 @@ impl Parser {
 }
 
 /// Raw bytes that follow a line: `+CIPRXGET: 2,<n>,<read>,<rest>`, `+IPD<len>`,
-/// `+RECEIVE,<n>,<len>`.
+/// `+RECEIVE,<n>,<len>`, `+CCHRECV: DATA,<s>,<len>`.
 fn payload_len(line: &str) -> usize {
+    if let Some(rest) = line.strip_prefix("+CCHRECV: DATA,") {
+        return rest
+            .split(',')
+            .nth(1)
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0);
+    }
     if let Some(rest) = line.strip_prefix("+CIPRXGET: 2,") {
         return rest
             .split(',')
@@ -214,7 +221,10 @@ fn payload_len(line: &str) -> usize {
 }
 
 fn announces_payload(line: &str) -> bool {
-    line.starts_with("+CIPRXGET: 2,") || line.starts_with("+IPD") || line.starts_with("+RECEIVE,")
+    line.starts_with("+CIPRXGET: 2,")
+        || line.starts_with("+IPD")
+        || line.starts_with("+RECEIVE,")
+        || line.starts_with("+CCHRECV: DATA,")
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
@@ -336,6 +346,26 @@ mod tests {
                 line("RECV FROM:1.2.3.4:5"),
                 line("+RECEIVE,2,3"),
                 Frame::Payload(b"\r\n\n".to_vec()),
+            ]
+        );
+    }
+
+    #[test]
+    fn cchrecv_data_frames_are_read_by_count_without_a_line_end_after_them() {
+        // ssl.md §10.2: `OK` first, then the frames, each `<k>` raw bytes with nothing
+        // after them, then the trailer.
+        let f = frames_at_every_split(
+            b"\r\nOK\r\n\r\n+CCHRECV: DATA,0,4\r\n\r\nOK\r\n+CCHRECV: DATA,0,2\r\n>\n\r\n+CCHRECV: 0,0\r\n",
+        );
+        assert_eq!(
+            f,
+            [
+                line("OK"),
+                line("+CCHRECV: DATA,0,4"),
+                Frame::Payload(b"\r\nOK".to_vec()),
+                line("+CCHRECV: DATA,0,2"),
+                Frame::Payload(b">\n".to_vec()),
+                line("+CCHRECV: 0,0"),
             ]
         );
     }

@@ -2,7 +2,7 @@
 //! states, the servers' accept queues and the transparent stream. Guarded by one
 //! `std` mutex, never held across an await.
 
-use crate::error::{CloseReason, Error};
+use crate::error::{CchCode, CloseReason, Error};
 use std::collections::VecDeque;
 use std::net::SocketAddrV4;
 use std::sync::{Mutex, MutexGuard};
@@ -13,6 +13,10 @@ use tokio::sync::{mpsc, Notify};
 pub const LINKS: usize = 10;
 /// The module's server count.
 pub const SERVERS: usize = 4;
+/// The SSL socket set's session count (ssl.md §1).
+pub const SESSIONS: usize = 2;
+/// The SSL context count (`AT+CSSLCFG`, 0-9).
+pub const SSL_CONTEXTS: usize = 10;
 
 /// Where a link stands.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
@@ -49,6 +53,9 @@ pub struct Link {
     pub read_queued: bool,
     /// The task waiting to read.
     pub reader: Option<Waker>,
+    /// An SSL session in manual receive mode (`AT+CCHSET=<r>,1`): its data waits in
+    /// the module's cache until `AT+CCHRECV` reads it.
+    pub manual: bool,
 }
 
 impl Link {
@@ -83,6 +90,58 @@ impl Link {
     }
 }
 
+/// A byte stream's slot in the shared state: a TCP/IP link or an SSL session.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Which {
+    /// Link 0-9 (`AT+CIP*`).
+    Link(u8),
+    /// SSL session 0-1 (`AT+CCH*`).
+    Session(u8),
+}
+
+impl Which {
+    /// The slot in `st`.
+    pub fn slot(self, st: &mut State) -> Option<&mut Link> {
+        match self {
+            Which::Link(n) => st.links.get_mut(usize::from(n)),
+            Which::Session(n) => st.sessions.get_mut(usize::from(n)),
+        }
+    }
+
+    /// The error a read or write on `l` (this slot) gets, if it failed.
+    pub fn failure(self, l: &Link) -> Option<Error> {
+        match self {
+            Which::Link(link) => l.failure(link),
+            Which::Session(session) => match l.phase {
+                Phase::Failed(CloseReason::Other(code)) => Some(Error::SessionClosed {
+                    session,
+                    code: CchCode::from_code(code),
+                }),
+                Phase::Failed(_) => Some(Error::SessionClosed {
+                    session,
+                    code: None,
+                }),
+                Phase::NetworkLost => Some(Error::NetworkLost),
+                _ => None,
+            },
+        }
+    }
+
+    /// The error a write gets on a slot that is not open (any more).
+    pub fn not_open(self, l: &Link) -> Error {
+        self.failure(l).unwrap_or(match self {
+            Which::Link(link) => Error::LinkClosed {
+                link,
+                reason: CloseReason::Remote,
+            },
+            Which::Session(session) => Error::SessionClosed {
+                session,
+                code: Some(CchCode::PeerClosed),
+            },
+        })
+    }
+}
+
 /// The transparent stream's receive side.
 #[derive(Debug, Default)]
 pub struct Transparent {
@@ -107,6 +166,13 @@ pub struct State {
     pub transparent: Transparent,
     /// The driver task ended (line closed or failed).
     pub line_closed: bool,
+    /// The SSL socket set's two sessions (ssl.md), kept like links.
+    pub sessions: [Link; SESSIONS],
+    /// The SSL service runs (`+CCHSTART: 0` seen, no stop since).
+    pub cch_started: bool,
+    /// `negotiatetime` per SSL context as last configured here, for the longest wait
+    /// of an open; 0 means not configured here, i.e. the factory 300 s.
+    pub negotiate_secs: [u16; SSL_CONTEXTS],
 }
 
 /// The shared state and the driver's doorbell.
@@ -136,10 +202,27 @@ impl Shared {
         u8::try_from(n).ok()
     }
 
+    /// Takes a free SSL session, in manual receive mode or not.
+    pub fn allocate_session(&self, manual: bool) -> Option<u8> {
+        let mut st = self.lock();
+        let n = st.sessions.iter().position(|l| !l.used)?;
+        st.sessions[n] = Link {
+            used: true,
+            manual,
+            ..Link::default()
+        };
+        u8::try_from(n).ok()
+    }
+
     /// Gives a link back.
     pub fn release(&self, link: u8) {
+        self.release_slot(Which::Link(link));
+    }
+
+    /// Gives a link or session back.
+    pub fn release_slot(&self, which: Which) {
         let mut st = self.lock();
-        if let Some(l) = st.links.get_mut(usize::from(link)) {
+        if let Some(l) = which.slot(&mut st) {
             l.wake();
             *l = Link::default();
         }

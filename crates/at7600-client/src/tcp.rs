@@ -3,7 +3,7 @@
 use crate::driver::Claim;
 use crate::error::{Error, Result};
 use crate::modem::{check_code, Cmd, Inner, Modem};
-use crate::state::Phase;
+use crate::state::{Phase, Which};
 use crate::urc::Urc;
 use std::future::Future;
 use std::io;
@@ -11,13 +11,13 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::ReadBuf;
 use tokio::time::Instant;
 
 /// Largest payload of one `AT+CIPSEND`.
 pub(crate) const MAX_SEND: usize = 1500;
 
-type Pending<T> = Pin<Box<dyn Future<Output = Result<T>> + Send>>;
+pub(crate) type Pending<T> = Pin<Box<dyn Future<Output = Result<T>> + Send>>;
 
 /// A TCP connection through one of the module's links.
 ///
@@ -31,10 +31,7 @@ type Pending<T> = Pin<Box<dyn Future<Output = Result<T>> + Send>>;
 pub struct TcpStream {
     inner: Arc<Inner>,
     link: u8,
-    /// The chunk being sent and its `AT+CIPSEND`.
-    write: Option<(Vec<u8>, Pending<()>)>,
-    shutdown: Option<Pending<()>>,
-    closed: bool,
+    writer: ChunkWriter,
 }
 
 impl std::fmt::Debug for TcpStream {
@@ -45,13 +42,13 @@ impl std::fmt::Debug for TcpStream {
     }
 }
 
-/// Frees a link allocated for an open that did not complete.
-struct OpenGuard<'a> {
-    inner: &'a Arc<Inner>,
-    link: u8,
+/// Frees a link (session) allocated for an open that did not complete.
+pub(crate) struct OpenGuard<'a> {
+    pub inner: &'a Arc<Inner>,
+    pub which: Which,
     /// Whether the module may hold the link (then it is closed with `AT+CIPCLOSE`).
-    may_be_open: bool,
-    armed: bool,
+    pub may_be_open: bool,
+    pub armed: bool,
 }
 
 impl Drop for OpenGuard<'_> {
@@ -60,23 +57,24 @@ impl Drop for OpenGuard<'_> {
             return;
         }
         if self.may_be_open {
-            close_detached(self.inner, self.link);
+            close_detached(self.inner, self.which);
         } else {
-            self.inner.shared.release(self.link);
+            self.inner.shared.release_slot(self.which);
         }
     }
 }
 
-/// `AT+CIPCLOSE` in the background; the link is freed once the module answers.
-pub(crate) fn close_detached(inner: &Arc<Inner>, link: u8) {
+/// `AT+CIPCLOSE` (`AT+CCHCLOSE`) in the background; the link (session) is freed once
+/// the module answers.
+pub(crate) fn close_detached(inner: &Arc<Inner>, which: Which) {
     let inner2 = inner.clone();
-    let cmd = close_cmd(inner, link);
+    let cmd = close_cmd(inner, which);
     // The release must follow the answer, so run it on a task.
     match tokio::runtime::Handle::try_current() {
         Ok(rt) => {
             rt.spawn(async move {
                 let _ = inner2.run(cmd).await;
-                inner2.shared.release(link);
+                inner2.shared.release_slot(which);
             });
         }
         Err(_) => {
@@ -85,9 +83,13 @@ pub(crate) fn close_detached(inner: &Arc<Inner>, link: u8) {
     }
 }
 
-fn close_cmd(inner: &Inner, link: u8) -> Cmd {
-    Cmd::new(format!("AT+CIPCLOSE={link}"), inner.config.cipopen_timeout)
-        .then(Claim::CipClose(link))
+/// The command that closes `which`, waiting for its report.
+pub(crate) fn close_cmd(inner: &Inner, which: Which) -> Cmd {
+    let t = inner.config.cipopen_timeout;
+    match which {
+        Which::Link(n) => Cmd::new(format!("AT+CIPCLOSE={n}"), t).then(Claim::CipClose(n)),
+        Which::Session(s) => Cmd::new(format!("AT+CCHCLOSE={s}"), t).then(Claim::CchClose(s)),
+    }
 }
 
 /// `AT+CIPOPEN` for TCP or UDP; returns the link once `+CIPOPEN: <n>,0` came.
@@ -96,7 +98,7 @@ pub(crate) async fn open_link(modem: &Modem, udp: bool, args: &str) -> Result<u8
     let link = inner.shared.allocate(udp).ok_or(Error::NoFreeLink)?;
     let mut guard = OpenGuard {
         inner,
-        link,
+        which: Which::Link(link),
         may_be_open: true,
         armed: true,
     };
@@ -224,9 +226,7 @@ impl TcpStream {
         TcpStream {
             inner,
             link,
-            write: None,
-            shutdown: None,
-            closed: false,
+            writer: ChunkWriter::default(),
         }
     }
 
@@ -237,10 +237,10 @@ impl TcpStream {
 
     /// Closes the link (`AT+CIPCLOSE`) and waits for the module's answer.
     pub async fn close(mut self) -> Result<()> {
-        self.closed = true;
+        self.writer.closed = true;
         let inner = self.inner.clone();
         let link = self.link;
-        let result = inner.run(close_cmd(&inner, link)).await;
+        let result = inner.run(close_cmd(&inner, Which::Link(link))).await;
         inner.shared.release(link);
         let ans = result?;
         match ans
@@ -253,26 +253,84 @@ impl TcpStream {
     }
 }
 
-impl AsyncRead for TcpStream {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let this = self.get_mut();
-        poll_read_link(&this.inner, this.link, cx, buf)
-    }
-}
+/// tokio `AsyncRead` and `AsyncWrite`, and the close on drop, for a byte stream made
+/// of `inner`, `writer` and its slot number `$id`: reads from the slot's buffer, writes
+/// in chunks of at most `$max` bytes, each sent by `$send(inner, id, chunk)`.
+macro_rules! slot_stream {
+    ($stream:ty, $id:ident, $which:path, $max:expr, $send:expr) => {
+        impl tokio::io::AsyncRead for $stream {
+            fn poll_read(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                buf: &mut tokio::io::ReadBuf<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                let this = self.get_mut();
+                $crate::tcp::poll_read_slot(&this.inner, $which(this.$id), cx, buf)
+            }
+        }
 
-pub(crate) fn poll_read_link(
+        impl tokio::io::AsyncWrite for $stream {
+            fn poll_write(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                buf: &[u8],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                let this = self.get_mut();
+                let (inner, id) = (&this.inner, this.$id);
+                this.writer.poll_write(cx, buf, $max, |chunk| {
+                    Box::pin($send(inner.clone(), id, chunk))
+                })
+            }
+
+            fn poll_flush(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                self.get_mut().writer.poll_flush(cx)
+            }
+
+            /// The module has no half-close: shutting down closes both ways.
+            fn poll_shutdown(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                let this = self.get_mut();
+                this.writer.poll_shutdown(cx, &this.inner, $which(this.$id))
+            }
+        }
+
+        impl Drop for $stream {
+            fn drop(&mut self) {
+                if !self.writer.closed {
+                    $crate::tcp::close_detached(&self.inner, $which(self.$id));
+                }
+            }
+        }
+    };
+}
+pub(crate) use slot_stream;
+
+slot_stream!(
+    TcpStream,
+    link,
+    Which::Link,
+    MAX_SEND,
+    |inner, link, chunk| { send_chunk(inner, link, "", chunk) }
+);
+
+/// A read from a link's or session's host-side buffer; wakes the driver when the
+/// module holds more.
+pub(crate) fn poll_read_slot(
     inner: &Inner,
-    link: u8,
+    which: Which,
     cx: &mut Context<'_>,
     buf: &mut ReadBuf<'_>,
 ) -> Poll<io::Result<()>> {
     let mut st = inner.shared.lock();
     let line_closed = st.line_closed;
-    let l = &mut st.links[usize::from(link)];
+    let Some(l) = which.slot(&mut st) else {
+        return Poll::Ready(Err(Error::LineClosed.into_io()));
+    };
     if !l.rx.is_empty() {
         let n = buf.remaining().min(l.rx.len());
         let (a, b) = l.rx.as_slices();
@@ -285,7 +343,7 @@ pub(crate) fn poll_read_link(
         }
         return Poll::Ready(Ok(()));
     }
-    if let Some(e) = l.failure(link) {
+    if let Some(e) = which.failure(l) {
         return Poll::Ready(Err(e.into_io()));
     }
     if l.at_eof() {
@@ -301,23 +359,36 @@ pub(crate) fn poll_read_link(
     Poll::Pending
 }
 
-impl AsyncWrite for TcpStream {
-    fn poll_write(
-        self: Pin<&mut Self>,
+/// The write side the byte streams share: one chunk on its way at a time, then the
+/// close.
+#[derive(Default)]
+pub(crate) struct ChunkWriter {
+    /// The chunk being sent and its send command.
+    write: Option<(Vec<u8>, Pending<()>)>,
+    shutdown: Option<Pending<()>>,
+    /// Closed (or being closed by `close`): `Drop` has nothing left to do.
+    pub closed: bool,
+}
+
+impl ChunkWriter {
+    /// Writes at most `max` bytes of `buf` with the command `send` makes for them.
+    pub fn poll_write(
+        &mut self,
         cx: &mut Context<'_>,
         buf: &[u8],
+        max: usize,
+        send: impl Fn(Vec<u8>) -> Pending<()>,
     ) -> Poll<io::Result<usize>> {
-        let this = self.get_mut();
         loop {
-            if this.write.is_none() {
+            if self.write.is_none() {
                 if buf.is_empty() {
                     return Poll::Ready(Ok(0));
                 }
-                let chunk = buf[..buf.len().min(MAX_SEND)].to_vec();
-                let fut = send_chunk(this.inner.clone(), this.link, "", chunk.clone());
-                this.write = Some((chunk, Box::pin(fut)));
+                let chunk = buf[..buf.len().min(max)].to_vec();
+                let fut = send(chunk.clone());
+                self.write = Some((chunk, fut));
             }
-            let Some((chunk, fut)) = this.write.as_mut() else {
+            let Some((chunk, fut)) = self.write.as_mut() else {
                 return Poll::Ready(Ok(0));
             };
             // The usual retry passes the same bytes. Otherwise the chunk in flight
@@ -327,7 +398,7 @@ impl AsyncWrite for TcpStream {
             match fut.as_mut().poll(cx) {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(r) => {
-                    this.write = None;
+                    self.write = None;
                     match r {
                         Err(e) => return Poll::Ready(Err(e.into_io())),
                         Ok(()) if same => return Poll::Ready(Ok(n)),
@@ -338,58 +409,50 @@ impl AsyncWrite for TcpStream {
         }
     }
 
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let this = self.get_mut();
-        let Some((_, fut)) = this.write.as_mut() else {
+    /// Waits for the chunk on its way.
+    pub fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let Some((_, fut)) = self.write.as_mut() else {
             return Poll::Ready(Ok(()));
         };
         match fut.as_mut().poll(cx) {
             Poll::Pending => Poll::Pending,
             Poll::Ready(r) => {
-                this.write = None;
+                self.write = None;
                 Poll::Ready(r.map_err(Error::into_io))
             }
         }
     }
 
-    /// The module has no half-close: shutting down closes the link both ways.
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.as_mut().poll_flush(cx) {
+    /// Flushes, then closes `which` both ways (the module has no half-close).
+    pub fn poll_shutdown(
+        &mut self,
+        cx: &mut Context<'_>,
+        inner: &Arc<Inner>,
+        which: Which,
+    ) -> Poll<io::Result<()>> {
+        match self.poll_flush(cx) {
             Poll::Ready(Ok(())) => {}
             other => return other,
         }
-        let this = self.get_mut();
-        if this.closed && this.shutdown.is_none() {
+        if self.closed && self.shutdown.is_none() {
             return Poll::Ready(Ok(()));
         }
-        if this.shutdown.is_none() {
-            let inner = this.inner.clone();
-            let link = this.link;
-            this.shutdown = Some(Box::pin(async move {
-                let cmd = close_cmd(&inner, link);
+        let fut = self.shutdown.get_or_insert_with(|| {
+            let inner = inner.clone();
+            Box::pin(async move {
+                let cmd = close_cmd(&inner, which);
                 let r = inner.run(cmd).await.map(|_| ());
-                inner.shared.release(link);
+                inner.shared.release_slot(which);
                 r
-            }));
-        }
-        let Some(fut) = this.shutdown.as_mut() else {
-            return Poll::Ready(Ok(()));
-        };
+            })
+        });
         match fut.as_mut().poll(cx) {
             Poll::Pending => Poll::Pending,
             Poll::Ready(r) => {
-                this.shutdown = None;
-                this.closed = true;
+                self.shutdown = None;
+                self.closed = true;
                 Poll::Ready(r.map_err(Error::into_io))
             }
-        }
-    }
-}
-
-impl Drop for TcpStream {
-    fn drop(&mut self) {
-        if !self.closed {
-            close_detached(&self.inner, self.link);
         }
     }
 }

@@ -85,6 +85,6 @@ impl UdpSocket {
 
 impl Drop for UdpSocket {
     fn drop(&mut self) {
-        close_detached(&self.inner, self.link);
+        close_detached(&self.inner, crate::state::Which::Link(self.link));
     }
 }

@@ -95,6 +95,52 @@ pub enum Urc {
     Receive(u8),
     /// `CLOSED`: the transparent link ended.
     Closed,
+    /// `+CCHSTART: <err>` (ssl.md §6).
+    CchStart(u8),
+    /// `+CCHSTOP: <err>`.
+    CchStop(u8),
+    /// `+CCH: CCH STOP`: the a76xx service stopped because the network went (§11.3).
+    CchServiceStopped,
+    /// `+CCHOPEN: <session>,<err>`.
+    CchOpen {
+        /// Session (0-1).
+        session: u8,
+        /// Result (ssl.md §13).
+        err: u8,
+    },
+    /// `+CCHSEND: <session>,<err>`: a send report.
+    CchSend {
+        /// Session.
+        session: u8,
+        /// Result.
+        err: u8,
+    },
+    /// `+CCHCLOSE: <session>,<err>`.
+    CchClose {
+        /// Session.
+        session: u8,
+        /// Result.
+        err: u8,
+    },
+    /// `+CCHEVENT: <session>,RECV EVENT`: the session's receive cache went from empty
+    /// to non-empty (manual receive mode).
+    CchEvent(u8),
+    /// `+CCHRECV: DATA,<session>,<len>`, followed by `<len>` raw bytes.
+    CchData {
+        /// Session.
+        session: u8,
+        /// Bytes that follow.
+        len: usize,
+    },
+    /// `+CCHRECV: <session>,<err>`: the end of an `AT+CCHRECV` block, or its refusal.
+    CchRecv {
+        /// Session.
+        session: u8,
+        /// Result (0 after data, 11 nothing cached, 4 peer closed and nothing cached).
+        err: u8,
+    },
+    /// `+CCH_PEER_CLOSED: <session>`: the server ended the session.
+    CchPeerClosed(u8),
 }
 
 fn nums<const N: usize>(text: &str) -> Option<[i64; N]> {
@@ -117,6 +163,9 @@ pub fn parse_urc(line: &str) -> Option<Urc> {
     }
     if line == "CLOSED" {
         return Some(Urc::Closed);
+    }
+    if line == "+CCH: CCH STOP" {
+        return Some(Urc::CchServiceStopped);
     }
     if let Some(addr) = line.strip_prefix("RECV FROM:") {
         return addr.trim().parse().ok().map(Urc::RecvFrom);
@@ -169,6 +218,37 @@ pub fn parse_urc(line: &str) -> Option<Urc> {
                 reason: small(reason)?,
             })
         }
+        "+CCHSTART" => small(nums::<1>(rest)?[0]).map(Urc::CchStart),
+        "+CCHSTOP" => small(nums::<1>(rest)?[0]).map(Urc::CchStop),
+        "+CCHOPEN" | "+CCHSEND" | "+CCHCLOSE" => {
+            let [session, err] = nums::<2>(rest)?;
+            let (session, err) = (small(session)?, small(err)?);
+            Some(match head {
+                "+CCHOPEN" => Urc::CchOpen { session, err },
+                "+CCHSEND" => Urc::CchSend { session, err },
+                _ => Urc::CchClose { session, err },
+            })
+        }
+        "+CCHEVENT" => {
+            let (session, what) = rest.split_once(',')?;
+            (what.trim() == "RECV EVENT").then_some(Urc::CchEvent(session.trim().parse().ok()?))
+        }
+        "+CCHRECV" => {
+            if let Some(data) = rest.strip_prefix("DATA,") {
+                let [session, len] = nums::<2>(data)?;
+                return Some(Urc::CchData {
+                    session: small(session)?,
+                    len: usize::try_from(len).ok()?,
+                });
+            }
+            // `LEN,<a>,<b>` (the read form's answer) is no URC: `nums` refuses it.
+            let [session, err] = nums::<2>(rest)?;
+            Some(Urc::CchRecv {
+                session: small(session)?,
+                err: small(err)?,
+            })
+        }
+        "+CCH_PEER_CLOSED" => small(nums::<1>(rest)?[0]).map(Urc::CchPeerClosed),
         "+CLIENT" => {
             let mut parts = rest.splitn(3, ',');
             let link = parts.next()?.trim().parse().ok()?;
@@ -234,6 +314,50 @@ mod tests {
         assert_eq!(parse_urc("+CIPOPEN: 1,\"TCP\",\"1.2.3.4\",80,-1"), None);
         assert_eq!(parse_urc("+CIPOPEN: 1"), None);
         assert_eq!(parse_urc("+CIPCLOSE: 0,1,0,0,0,0,0,0,0,0"), None);
+    }
+
+    #[test]
+    fn urcs_of_the_ssl_set() {
+        // ssl.md §11.4, as printed in §15.
+        assert_eq!(parse_urc("+CCHSTART: 0"), Some(Urc::CchStart(0)));
+        assert_eq!(parse_urc("+CCHSTOP: 0"), Some(Urc::CchStop(0)));
+        assert_eq!(parse_urc("+CCH: CCH STOP"), Some(Urc::CchServiceStopped));
+        assert_eq!(
+            parse_urc("+CCHOPEN: 1,19"),
+            Some(Urc::CchOpen {
+                session: 1,
+                err: 19
+            })
+        );
+        assert_eq!(
+            parse_urc("+CCHSEND: 0,0"),
+            Some(Urc::CchSend { session: 0, err: 0 })
+        );
+        assert_eq!(
+            parse_urc("+CCHCLOSE: 1,0"),
+            Some(Urc::CchClose { session: 1, err: 0 })
+        );
+        assert_eq!(parse_urc("+CCHEVENT: 0,RECV EVENT"), Some(Urc::CchEvent(0)));
+        assert_eq!(
+            parse_urc("+CCHRECV: DATA,1,1024"),
+            Some(Urc::CchData {
+                session: 1,
+                len: 1024
+            })
+        );
+        assert_eq!(
+            parse_urc("+CCHRECV: 0,4"),
+            Some(Urc::CchRecv { session: 0, err: 4 })
+        );
+        assert_eq!(
+            parse_urc("+CCH_PEER_CLOSED: 0"),
+            Some(Urc::CchPeerClosed(0))
+        );
+        // Response lines of read commands are not URCs.
+        assert_eq!(parse_urc("+CCHRECV: LEN,1300,0"), None);
+        assert_eq!(parse_urc("+CCHOPEN: 0,\"example.com\",443,2,"), None);
+        assert_eq!(parse_urc("+CCHOPEN: 1,\"\",,,"), None);
+        assert_eq!(parse_urc("+CCHSEND: 0,0,1,0"), None);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod client;
+pub mod tls;
 
 use std::ffi::OsStr;
 use std::io::{BufRead, BufReader, Read, Write};

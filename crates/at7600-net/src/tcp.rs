@@ -96,7 +96,12 @@ pub(crate) async fn run_client(
             queue: early.queue,
             paused: early.paused,
         };
-        crate::tls::session::run(ctx, stream, plan, early, remote, local_port).await;
+        // Boxed: a TLS session's state is large, and an unboxed branch would make every
+        // plain link's task as large as a TLS one for its whole life.
+        Box::pin(crate::tls::session::run(
+            ctx, stream, plan, early, remote, local_port,
+        ))
+        .await;
         return;
     }
     tracing::debug!(conn = %ctx.conn, %remote, local_port, "opened");

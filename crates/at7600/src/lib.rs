@@ -19,6 +19,7 @@ pub mod record;
 pub mod replay;
 pub mod serial;
 pub mod service;
+pub mod slots;
 pub mod stdio;
 pub mod tcp;
 pub mod trace;

@@ -19,9 +19,9 @@ use tokio::task::JoinSet;
 const BACKLOG: u32 = 4096;
 
 /// Accepts host connections on `addr` until shutdown; each one gets a fresh modem with
-/// its own network handle and identity ([`at7600_core::config::Identity::nth`], counted in
-/// connection order, within `identities`), ended (links closed) when the connection closes. Modems run on
-/// `workers`. With `record`, modem `n` (counted from 1 in connection order) is
+/// its own network handle and identity ([`at7600_core::config::Identity::nth`]: the
+/// lowest number of `identities` no connected modem holds, [`crate::slots`]), ended
+/// (links closed) when the connection closes. Modems run on `workers`. With `record`, modem `n` (counted from 1 in connection order) is
 /// recorded to `record` numbered `n` ([`numbered`]).
 ///
 /// The descriptor limit is the only limit: past (limit - 64) / 2
@@ -56,6 +56,7 @@ pub async fn serve(
 
     let mut modems = JoinSet::new();
     let mut count: u64 = 0;
+    let slots = crate::slots::Slots::default();
     let max_modems = max_modems();
     tracing::debug!(max_modems, "modem limit from the descriptor limit");
     let mut reserve = Reserve::hold();
@@ -96,7 +97,7 @@ pub async fn serve(
                             continue;
                         }
                     };
-                    let n = count;
+                    let slot = slots.take();
                     count += 1;
                     let recorder = record.and_then(|path| {
                         let path = numbered(path, count);
@@ -108,7 +109,7 @@ pub async fn serve(
                             .ok()
                     });
                     let mut config = config.clone();
-                    config.identity = config.identity.nth(identities.nth(n));
+                    config.identity = config.identity.nth(identities.nth(slot.number()));
                     // Boxed: a task's future keeps room for all it captured for as long
                     // as it runs, and these are needed only to build the driver.
                     let setup = Box::new((config, network.clone(), recorder));
@@ -130,6 +131,9 @@ pub async fn serve(
                         };
                         let stop = driver.run(&mut stream, &mut shutdown).await;
                         tracing::info!(%peer, ?stop, "host gone, modem ends");
+                        // The identity is free for the next host once the modem is gone.
+                        drop(driver);
+                        drop(slot);
                     }, span), workers.next_handle());
                 }
                 Err(e) if is_out_of_descriptors(&e) => {

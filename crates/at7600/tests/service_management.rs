@@ -343,11 +343,53 @@ fn identity_block_takes_the_pods_range_from_its_host_name() {
         .expect("unshare runs");
     let daemon = Daemon::of(child);
     let first = at7600_core::ModemConfig::default().identity;
+    let mut held = Vec::new();
     for n in [300, 301] {
         let mut modem = daemon.modem();
         let answer = modem.send("AT+CGSN\r", "OK\\r\\n");
         assert!(answer.contains(&first.nth(n).imei), "{n}: {answer:?}");
+        held.push(modem);
     }
+}
+
+/// A `--tcp` host that reconnects gets its identity back (the lowest one no connected
+/// modem holds), so reconnecting in a loop never uses up identities, nor certificate
+/// store directories; hosts connected at once never share one.
+#[test]
+fn a_reconnecting_tcp_host_gets_its_identity_back() {
+    let first = at7600_core::ModemConfig::default().identity;
+    let daemon = Daemon::start(&[]);
+    let imei = |modem: &mut common::Session| -> String {
+        let answer = modem.send("AT+CGSN\r", "OK\\r\\n");
+        (0..4)
+            .map(|n| first.nth(n).imei)
+            .find(|imei| answer.contains(imei.as_str()))
+            .unwrap_or_else(|| panic!("no known IMEI in {answer:?}"))
+    };
+    let mut a = daemon.modem();
+    let mut b = daemon.modem();
+    let (imei_a, imei_b) = (imei(&mut a), imei(&mut b));
+    assert_eq!(
+        (imei_a.as_str(), imei_b.as_str()),
+        (first.nth(0).imei.as_str(), first.nth(1).imei.as_str())
+    );
+    drop(a);
+    // The first modem ends when its host goes: its identity is free again.
+    let mut again = None;
+    for _ in 0..50 {
+        let mut c = daemon.modem();
+        if imei(&mut c) == imei_a {
+            again = Some(c);
+            break;
+        }
+        drop(c);
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(
+        again.is_some(),
+        "the reconnecting host never got {imei_a} back"
+    );
+    assert_eq!(imei(&mut b), imei_b);
 }
 
 #[test]

@@ -580,3 +580,81 @@ fn the_test_servers_speak_tls_to_a_plain_rustls_client() {
         assert!(got == page);
     });
 }
+
+/// A PTY modem with the service started and context 0 verifying against the chain's
+/// CA; the `AT+CCHOPEN` line for `server` is for the caller to send.
+fn tls_ready(daemon: &PtyDaemon, chain: &Chain, server: &TestServer) -> (Port, String) {
+    let port = pty_modem(daemon);
+    download(&port, "ca.pem", chain.ca.cert_pem.as_bytes());
+    at(&port, "AT+CSSLCFG=\"authmode\",0,1", OK);
+    at(&port, "AT+CSSLCFG=\"cacert\",0,\"ca.pem\"", OK);
+    at(&port, "AT+CCHSTART", "\r\nOK\r\n\r\n+CCHSTART: 0\r\n");
+    let open = format!("AT+CCHOPEN=0,\"localhost\",{},2\r", server.port);
+    (port, open)
+}
+
+/// A host holding the port open with a TLS session idle costs the daemon (almost) no
+/// CPU: the session's loop waits on the socket, it never polls.
+#[test]
+fn an_idle_tls_session_uses_no_cpu() {
+    let chain = Chain::generate();
+    let server = chain.serve(&chain.server, false, false, Behaviour::Echo);
+    let daemon = PtyDaemon::start(&[]);
+    let (port, open) = tls_ready(&daemon, &chain, &server);
+    exchange(&port, open, "\r\nOK\r\n\r\n+CCHOPEN: 0,0\r\n");
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let before = common::cpu_ticks(daemon.pid());
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    let used = common::cpu_ticks(daemon.pid()) - before;
+    assert!(used <= 3, "an idle TLS session used {used} ticks in 1 s");
+    at(&port, "AT", OK);
+}
+
+/// A host that stops reading while a TLS server sends 8 MiB in automatic receive
+/// mode: the daemon's memory stays bounded (back-pressure reaches the server through
+/// TCP), and once the host reads, every byte arrives, in order, before the close.
+/// The first TLS session of a process costs about 3 MiB whatever it carries (the TLS
+/// library, the name lookup's thread; 1 byte or 4 MiB downloads measured 3.1-3.3 MiB),
+/// so the bound is half the payload: a daemon that held it would be far past it.
+#[test]
+fn a_host_that_never_reads_holds_a_tls_download_without_growing() {
+    let chain = Chain::generate();
+    let payload: Vec<u8> = (0..8u32 << 20).map(|i| (i % 251) as u8).collect();
+    let server = chain.serve(
+        &chain.server,
+        false,
+        false,
+        Behaviour::SendAndClose(payload.clone()),
+    );
+    let daemon = PtyDaemon::start(&[]);
+    let (port, open) = tls_ready(&daemon, &chain, &server);
+    let before = common::rss_kib(daemon.pid());
+    // The host opens the session, then reads nothing for two seconds.
+    port.write(open.as_bytes());
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let grown = common::rss_kib(daemon.pid()).saturating_sub(before);
+    assert!(
+        grown < 4096,
+        "the daemon grew {grown} KiB holding a download nobody reads"
+    );
+    let mut raw = Vec::new();
+    let closed = b"\r\n+CCH_PEER_CLOSED: 0\r\n";
+    for _ in 0..600 {
+        let shown = port.read_for(100);
+        raw.extend(parse_c_string(&shown).expect("a C string"));
+        if raw.ends_with(closed) {
+            break;
+        }
+    }
+    let opened = b"\r\nOK\r\n\r\n+CCHOPEN: 0,0\r\n";
+    assert!(raw.starts_with(opened), "the open's answer first");
+    assert!(
+        raw.ends_with(closed),
+        "no peer close after {} bytes",
+        raw.len()
+    );
+    let (data, _) = data_frames(&raw, 0);
+    assert_eq!(data.len(), payload.len());
+    assert!(data == payload, "every byte, in order");
+    eprintln!("8 MiB held while the host did not read: the daemon grew {grown} KiB");
+}

@@ -48,11 +48,6 @@ impl Slots {
             pool: self.clone(),
         }
     }
-
-    /// How many slot numbers exist (taken or free): the most modems held at once.
-    pub fn high_water(&self) -> u64 {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).next
-    }
 }
 
 impl Drop for Slot {
@@ -79,6 +74,8 @@ mod tests {
         for _ in 0..1000 {
             assert_eq!(slots.take().number(), 0);
         }
-        assert_eq!(slots.high_water(), 3);
+        let held: Vec<Slot> = (0..4).map(|_| slots.take()).collect();
+        let numbers: Vec<u64> = held.iter().map(Slot::number).collect();
+        assert_eq!(numbers, [0, 1, 2, 3], "the returned ones first, then a new one");
     }
 }
